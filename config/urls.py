@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", include("xueji.students.urls")),
+    path("accounts/", include("xueji.accounts.urls")),
+    path("org/", include("xueji.org.urls")),
+    path("audit/", include("xueji.audit.urls")),
+    path("i18n/setlang/", set_language, name="set-language"),
+    path("api/v1/", include("config.api_urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
