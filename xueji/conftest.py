@@ -39,6 +39,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
         code_tables_load(actor=Actor.system())
 
 
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Pages render `{% static %}`; tests run without `collectstatic`, so there is no manifest
+    for the production storage: use the plain storage (the live server serves the finders)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """argon2 is deliberately slow; the cast hashes eight passwords per test. Production keeps
+    argon2 (checked by test_production_hashes_passwords_with_argon2)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def code_for(table: str, name: str) -> str:
     item = CodeItem.objects.filter(table=table, name=name, valid_to__isnull=True).first()
     assert item is not None, f"code table {table} has no {name}"
@@ -142,6 +159,11 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return build_cast()
+
+
+def build_cast() -> Cast:
+    """Create the cast in the current database (also used by transactional browser tests)."""
     level = code_for(CodeTable.EDUCATION_LEVEL, "本科")
     school = School.objects.create(code="10999", name="示例大学", name_en="Example University")
     cs = College.objects.create(code="08", name="计算机学院", name_en="School of Computing")

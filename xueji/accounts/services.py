@@ -131,12 +131,17 @@ def grant_create(
         raise PermissionDenied("只有校级学籍管理员可以授予角色。")
     if role not in Role.values:
         raise DomainError(f"未知角色“{role}”", field="role")
+    if scope not in Scope.values:
+        raise DomainError(f"未知范围“{scope}”", field="scope")
     if scope not in ROLE_SCOPES[role]:
         raise DomainError(f"{Role(role).label}不能授予“{Scope(scope).label}”范围", field="scope")
     if scope == Scope.COLLEGE and college is None:
         raise DomainError("学院范围的授权须指定学院。", field="college")
     if scope == Scope.CLASSES and not classes:
         raise DomainError("班级范围的授权须指定至少一个班级。", field="classes")
+    # A college or classes given with another scope would be stored but never apply.
+    college = college if scope == Scope.COLLEGE else None
+    classes = classes if scope == Scope.CLASSES else None
     with transaction.atomic():
         grant = Grant.objects.create(
             user=user, role=role, scope=scope, college=college, can_view_full_id=can_view_full_id

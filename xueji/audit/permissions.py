@@ -14,7 +14,6 @@ def can_view_audit(user: User) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return any(
-        grant.role == Role.REGISTRAR
-        or (grant.role == Role.AUDITOR and grant.scope == Scope.SCHOOL)
+        grant.role == Role.REGISTRAR or (grant.role == Role.AUDITOR and grant.scope == Scope.SCHOOL)
         for grant in user.active_grants
     )

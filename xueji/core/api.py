@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -14,10 +16,53 @@ from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, Valid
 
 
 class Pagination(PageNumberPagination):
+    """?page=N&page_size=M. A page past the end is 404; a page that is not a positive whole
+    number, or a page size out of 1–500, is 400 (DRF would quietly use another, which hides a
+    client's mistake)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
     invalid_page_message = "页码无效：没有这一页。"
+
+    def get_page_number(self, request: Any, paginator: Any) -> int:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise exceptions.ValidationError({"page": ["页码应为正整数。"]})
+        return int(raw)
+
+    def get_page_size(self, request: Any) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            message = f"每页条数应为 1–{self.max_page_size} 的整数。"
+            raise exceptions.ValidationError({"page_size": [message]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
+
+
+class QueryTextField(serializers.CharField):
+    """Free text from a query string. NUL characters are dropped rather than refused: no stored
+    text contains one (PostgreSQL cannot store them), so they can only be noise."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+    def to_internal_value(self, data: Any) -> str:
+        return super().to_internal_value(data).replace("\x00", "")
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -34,6 +79,21 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every API error (documents the schema; errors are built by the handler)."""
 
     error = ErrorDetailSerializer()
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI entries for the error statuses an endpoint can answer with."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in statuses
+    }
+
+
+_ERROR_TEXT = {
+    400: "输入有误（逐字段说明见 error.fields）",
+    401: "未登录，或令牌无效、已过期、已被吊销",
+    403: "无权执行此操作",
+    404: "不存在，或不在您的授权范围内",
+}
 
 
 _DRF_MESSAGES = {

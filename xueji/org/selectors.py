@@ -61,6 +61,14 @@ def academic_year_list() -> QuerySet[AcademicYear]:
     return AcademicYear.objects.prefetch_related("terms").order_by("-start_year")
 
 
+def term_list(*, academic_year: int | None = None) -> QuerySet[Term]:
+    """Terms, newest first, with their academic year (one query)."""
+    terms = Term.objects.select_related("academic_year").order_by("-start_date")
+    if academic_year:
+        terms = terms.filter(academic_year__start_year=academic_year)
+    return terms
+
+
 def term_current(on: object | None = None) -> Term | None:
     from django.utils import timezone
 

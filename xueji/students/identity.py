@@ -36,13 +36,20 @@ def check_resident_id(value: str, *, birth_date: date | None, gender: str | None
         raise IdentityError("身份证号格式错误：前 17 位应为数字，末位为数字或 X") from exc
     except stdnum_errors.InvalidChecksum as exc:
         raise IdentityError("身份证号校验位错误，请核对是否输错") from exc
-    except stdnum_errors.InvalidComponent as exc:
-        raise IdentityError("身份证号中的出生日期或地区代码无效") from exc
-    except KeyError as exc:
+    except (stdnum_errors.InvalidComponent, KeyError) as exc:
         # python-stdnum 2.2 raises KeyError for an unknown county inside a known province.
-        raise IdentityError("身份证号中的地区代码无效") from exc
+        raise IdentityError(_component_problem(number)) from exc
     _check_birth_and_gender(number, birth_date=birth_date, gender=gender)
     return number
+
+
+def _component_problem(number: str) -> str:
+    """Say which part stdnum refused: the embedded birth date or the region code."""
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return f"身份证号中的出生日期“{number[6:14]}”不是有效日期"
+    return f"身份证号中的地区代码“{number[:6]}”不存在，或在出生年份尚未设立"
 
 
 def _check_birth_and_gender(number: str, *, birth_date: date | None, gender: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from xueji.accounts.models import Role, Scope, User
+from xueji.audit.permissions import can_view_audit  # noqa: F401 (re-exported for views)
 from xueji.students.models import CorrectionRequest, Student
 
 # Fields CHSI locks once registered: changing them needs the registrar (the stricter path).
@@ -98,10 +99,6 @@ def can_request_correction(user: User, student: Student) -> bool:
 
 def can_view_full_id(user: User) -> bool:
     return user.is_authenticated and user.can_view_full_id
-
-
-def can_view_audit(user: User) -> bool:
-    return user.is_authenticated and user.has_role(Role.AUDITOR, Role.REGISTRAR)
 
 
 EDITABLE_FIELDS = (

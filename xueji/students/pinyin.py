@@ -7,6 +7,7 @@ character; compound surnames are matched first.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
@@ -53,6 +54,7 @@ SURNAME_READINGS: dict[str, list[str]] = {
     "呼延": ["hu", "yan"],
     "端木": ["duan", "mu"],
 }
+_WORD = re.compile(r"[\s\-·•・.]+")
 _COMPOUND = sorted((s for s in SURNAME_READINGS if len(s) > 1), key=len, reverse=True)
 
 
@@ -77,6 +79,7 @@ def name_syllables(name: str) -> list[str]:
 
 def name_pinyin(name: str) -> str:
     """Display form: surname and given name as words, capitalised ("Shan Xiaoming")."""
+    name = name.strip()
     syllables = name_syllables(name)
     if not syllables:
         return ""
@@ -92,14 +95,16 @@ def name_pinyin(name: str) -> str:
 
 def pinyin_keys(pinyin: str) -> tuple[str, str]:
     """(full key, initials) used for prefix search from the stored pinyin text."""
-    words = [w for w in pinyin.lower().replace("-", " ").split() if w.isascii()]
-    full = "".join(words)
-    return full, "".join(w[0] for w in words if w)
+    # Letters only: "A Bu·dureheman" (names with the interpunct) and "Lü" still give a key.
+    text = pinyin.lower().replace("ü", "v")
+    words = ["".join(ch for ch in w if ch.isascii() and ch.isalpha()) for w in _WORD.split(text)]
+    words = [w for w in words if w]
+    return "".join(words), "".join(w[0] for w in words)
 
 
 def search_keys_for(name: str, pinyin: str) -> tuple[str, str]:
     """Search keys: syllable initials are better than word initials ("zxm" for 张小明)."""
     full, _ = pinyin_keys(pinyin)
     syllables = name_syllables(name)
-    initials = "".join(s[0] for s in syllables if s and s.isascii())
-    return full, initials
+    initials = "".join(s[0] for s in syllables if s and s.isascii() and s[0].isalpha())
+    return full, initials.lower()

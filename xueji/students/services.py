@@ -13,7 +13,7 @@ from django.utils import timezone
 from xueji.accounts.models import User
 from xueji.audit.services import audit_record
 from xueji.core.context import Actor
-from xueji.core.exceptions import DomainError, PermissionDenied, ValidationFailed
+from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from xueji.org.models import CodeItem, CodeTable
 from xueji.org.selectors import code_exists
 from xueji.students import permissions
@@ -30,6 +30,7 @@ from xueji.students.models import (
     registry_for,
 )
 from xueji.students.pinyin import name_pinyin, search_keys_for
+from xueji.students.selectors import student_list_visible_to
 
 CODE_FIELDS = {
     "gender": CodeTable.GENDER,
@@ -147,11 +148,28 @@ def student_validate(data: dict[str, Any], *, instance: Student | None = None) -
         if value and field not in errors and others.filter(**{field: value}).exists():
             fail(field, f"{_label(field)}“{value}”已被其他学生使用")
     id_number = values.get("id_number") if "id_number" not in errors else None
-    if id_number and others.filter(id_type=values.get("id_type"), id_number=id_number).exists():
+    if (
+        id_number
+        and others.filter(
+            id_type__in=_same_number_types(values.get("id_type") or ""), id_number=id_number
+        ).exists()
+    ):
         fail("id_number", "该证件号码已属于另一名学生")
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+def _same_number_types(id_type: str) -> set[str]:
+    """ID types whose numbers identify the same person: a 公民身份号码 is one number whether it
+    was entered from the 居民身份证 or the 户口簿."""
+    if id_check_kind(id_type) != "ric":
+        return {id_type}
+    return {id_type} | set(
+        CodeItem.objects.filter(table=CodeTable.ID_TYPE, extra__check="ric").values_list(
+            "code", flat=True
+        )
+    )
 
 
 def _duration_code(duration: Decimal) -> str:
@@ -193,6 +211,7 @@ def student_create(*, actor: Actor, data: dict[str, Any]) -> Student:
         for field, value in values.items():
             setattr(student, field, value)
         student._change_reason = "新生建档"  # type: ignore[attr-defined]
+        student._history_user = user  # type: ignore[attr-defined]
         _save_unique(student)
         StudentState.objects.create(
             student=student,
@@ -255,6 +274,8 @@ def _write_changes(
         for field, value in values.items():
             setattr(locked, field, value)
         locked._change_reason = reason or "档案修改"  # type: ignore[attr-defined]
+        # Who made the version, also when no request is around (API workers, commands).
+        locked._history_user = actor.user  # type: ignore[attr-defined]
         _save_unique(locked)
         audit_record(
             actor=actor,
@@ -284,6 +305,9 @@ def student_reveal_id_number(*, actor: Actor, student: Student, purpose: str = "
     user = _require_user(actor)
     if not permissions.can_view_full_id(user):
         raise PermissionDenied("您没有查看完整证件号码的权限。")
+    # The grant lets a user unmask IDs within their scope, not anyone's.
+    if not student_list_visible_to(user).filter(pk=student.pk).exists():
+        raise NotFound("未找到该学生，或您无权查看。")
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -430,11 +454,19 @@ def correction_withdraw(*, actor: Actor, correction: CorrectionRequest) -> Corre
     return locked
 
 
+# The verb for each target, for the refusal message ("不能再通过", not "不能再已通过").
+_TRANSITION_VERBS = {
+    CorrectionStatus.APPROVED: "通过",
+    CorrectionStatus.REJECTED: "驳回",
+    CorrectionStatus.WITHDRAWN: "撤回",
+}
+
+
 def _transition(correction: CorrectionRequest, target: str) -> None:
     if target not in CORRECTION_TRANSITIONS[correction.status]:
         raise DomainError(
             f"该申请当前为“{correction.get_status_display()}”，不能再"
-            f"{CorrectionStatus(target).label}。"
+            f"{_TRANSITION_VERBS[CorrectionStatus(target)]}。"
         )
     correction.status = target
 
@@ -484,6 +516,7 @@ def student_status_set(
         locked.status = status
         locked.registry_status = registry_for(status)
         locked._change_reason = reason  # type: ignore[attr-defined]
+        locked._history_user = user  # type: ignore[attr-defined]
         locked.save()
         audit_record(
             actor=actor,

@@ -1,0 +1,38 @@
+from django.urls import path
+
+from xueji.students import views
+
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("students/", views.StudentListView.as_view(), name="student-list"),
+    path(
+        "students/<str:student_number>/",
+        views.StudentDetailView.as_view(),
+        name="student-detail",
+    ),
+    path(
+        "students/<str:student_number>/edit/",
+        views.StudentEditView.as_view(),
+        name="student-edit",
+    ),
+    path(
+        "students/<str:student_number>/reveal-id/",
+        views.StudentRevealIdView.as_view(),
+        name="student-reveal-id",
+    ),
+    path("me/", views.MyRecordView.as_view(), name="my-record"),
+    path("me/corrections/", views.MyCorrectionsView.as_view(), name="my-corrections"),
+    path(
+        "me/corrections/<int:pk>/withdraw/",
+        views.MyCorrectionWithdrawView.as_view(),
+        name="my-correction-withdraw",
+    ),
+    path("me/parents/", views.MyParentsView.as_view(), name="my-parents"),
+    path(
+        "me/parents/<int:pk>/consent/",
+        views.MyParentConsentView.as_view(),
+        name="my-parent-consent",
+    ),
+    path("corrections/", views.CorrectionListView.as_view(), name="correction-list"),
+    path("corrections/<int:pk>/", views.CorrectionDetailView.as_view(), name="correction-detail"),
+]
