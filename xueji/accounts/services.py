@@ -26,7 +26,9 @@ class LoginRefused(DomainError):
 
 def login_check(*, actor: Actor, request: HttpRequest | None, username: str, password: str) -> User:
     """Authenticate with lockout: after LOGIN_MAX_FAILURES failures the account is locked for
-    LOGIN_LOCKOUT_MINUTES. The message never says whether the username exists."""
+    LOGIN_LOCKOUT_MINUTES. A wrong username and a wrong password get the same message; only a
+    locked account is told so (the owner must learn why they cannot log in), which reveals that
+    a locked username exists."""
     user = User.objects.filter(username=username).first()
     now = timezone.now()
     if user is not None and user.locked_until and user.locked_until > now:
@@ -84,12 +86,14 @@ def api_token_issue(*, actor: Actor, user: User, name: str = "") -> tuple[ApiTok
 
 def api_token_authenticate(key: str) -> ApiToken | None:
     """The live token for `key`, or None when unknown, expired or revoked."""
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=_digest(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    try:
+        # get() on the unique key: no ORDER BY/LIMIT for the database to plan.
+        token = ApiToken.objects.select_related("user").get(
+            key_hash=_digest(key), revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+    except ApiToken.DoesNotExist:
+        return None
+    if not token.user.is_active:
         return None
     now = timezone.now()
     # Touch at most once a minute: a write per request would halve API throughput.

@@ -88,6 +88,10 @@ class StudentListView(generics.ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        # Deep pages page by primary key first (see selectors.DeferredJoinPages).
+        return super().paginate_queryset(selectors.DeferredJoinPages(queryset))
+
     def get_queryset(self) -> Any:
         # A plain dict: from a QueryDict DRF would take "?modified_since=" as "not given".
         form = StudentFilterSerializer(data=self.request.query_params.dict())

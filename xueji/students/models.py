@@ -131,6 +131,10 @@ class Student(models.Model):
             models.Index(fields=["major", "student_number"], name="student_major"),
             models.Index(fields=["cohort", "student_number"], name="student_cohort"),
             models.Index(fields=["status", "student_number"], name="student_status"),
+            # Home-page counts and the list filtered by college and status.
+            models.Index(
+                fields=["college", "status", "student_number"], name="student_college_status"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,10 +6,10 @@ by pages, search, exports and the API alike.
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from xueji.accounts.models import Role, Scope, User
+from xueji.accounts.models import Grant, Role, Scope, User
 from xueji.core.exceptions import NotFound
 from xueji.org.models import Cohort, College, Major, SchoolClass
 from xueji.students.models import (
@@ -134,23 +134,26 @@ def get_student_for(user: User, student_number: str) -> Student:
 def student_for_user(user: User) -> Student:
     """The caller's own student record; NotFound when the account has none within its scope.
 
-    A student's own record is in scope exactly when they hold an active "self" grant, so one
-    query checks both: /api/v1/students/me/ is benchmarked against a bare view and the general
-    rule costs two more queries (grants, granted classes). Anyone else (a member of staff who
-    is also enrolled, say) goes through the general rule.
+    Looked up by `user_id` alone (one indexed query), then checked against the caller's grants:
+    a student's own record is in scope exactly when they hold an active "self" grant. A join
+    through the grants made SQLite's planner scan the students table (most students have no
+    account, so `user_id` looks unselective to it): 45–70 ms instead of 1.4 ms at 100k.
+    Anyone else (a member of staff who is also enrolled, say) goes through the general rule.
     """
     if not user.is_authenticated or not user.is_active:
         raise NotFound("当前账号没有关联的学生档案。")
-    own = Student.objects.filter(user_id=user.pk).select_related(
-        "college", "major", "school_class", "cohort"
+    own = Student.objects.select_related("college", "major", "school_class", "cohort").annotate(
+        has_self_grant=Exists(
+            Grant.objects.filter(user_id=OuterRef("user_id"), scope=Scope.SELF, is_active=True)
+        )
     )
     try:
-        # A join and get() compile markedly faster than EXISTS and first() (no ORDER BY).
-        return own.get(user__grants__scope=Scope.SELF, user__grants__is_active=True)
-    except (Student.DoesNotExist, Student.MultipleObjectsReturned):
-        pass  # no "self" grant, or two of them: let the general rule decide
-    student = own.filter(scope_filter(user)).first()
-    if student is None:
+        student = own.get(user_id=user.pk)
+    except Student.DoesNotExist:
+        raise NotFound("当前账号没有关联的学生档案。") from None
+    if student.has_self_grant:  # type: ignore[attr-defined]
+        return student
+    if not Student.objects.filter(scope_filter(user), pk=student.pk).exists():
         raise NotFound("当前账号没有关联的学生档案。")
     return student
 
@@ -415,3 +418,31 @@ def edit_options_for(student: Student) -> dict[str, QuerySet]:
         "cohorts": Cohort.objects.order_by("-year"),
         "advisors": advisors,
     }
+
+
+class DeferredJoinPages:
+    """Hands Django's Paginator a queryset that pages by primary key first (a "deferred join").
+
+    Deep pages (`?page=1000`) make the database skip tens of thousands of rows; with the
+    college/major/class/cohort joins applied to every skipped row that cost 130 ms on
+    PostgreSQL at 100k students. Here the offset walks the narrow index for primary keys only,
+    and the 50 rows of the page are then fetched with their relations.
+    """
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Student]):
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Student]:
+        if not isinstance(index, slice):
+            raise TypeError("DeferredJoinPages supports slices only")
+        pks = list(self.queryset.values_list("pk", flat=True)[index])
+        rows = {row.pk: row for row in self.queryset.filter(pk__in=pks)}
+        return [rows[pk] for pk in pks if pk in rows]

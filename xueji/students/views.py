@@ -132,7 +132,9 @@ class StudentListView(StaffPageView):
         )
         form = StudentFilterForm(request.GET, options=options)
         students = selectors.student_search(user=user, **form.search_arguments())
-        page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(selectors.DeferredJoinPages(students), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         htmx = _is_htmx(request)
         context = {
             "form": form,
