@@ -33,6 +33,7 @@ SURNAME_READINGS: dict[str, list[str]] = {
     "秘": ["bi"],
     "繁": ["po"],
     "冼": ["xian"],
+    "覃": ["qin"],
     "尉迟": ["yu", "chi"],
     "长孙": ["zhang", "sun"],
     "万俟": ["mo", "qi"],
@@ -74,6 +75,9 @@ def name_syllables(name: str) -> list[str]:
     first = name[0]
     if first in SURNAME_READINGS:
         return SURNAME_READINGS[first] + list(_given_name(name[1:]))
+    if "\u4e00" <= first <= "\u9fff" and len(name) > 1:
+        # Read the surname on its own: as one phrase pypinyin reads 于思 "yu sai", 叶韵 "xie yun".
+        return list(_given_name(first)) + list(_given_name(name[1:]))
     return list(_given_name(name))
 
 

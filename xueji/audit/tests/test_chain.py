@@ -362,3 +362,22 @@ def test_an_event_appended_by_the_application_during_verification_is_not_taken_f
     assert report.head_seq == 3
     monkeypatch.undo()
     assert audit_chain_verify().head_seq == 4
+
+
+@pytest.mark.django_db
+def test_an_intact_chain_is_verified_by_the_database_assembled_fast_path():
+    # The fast path must not silently fall back to the slow one: the database must assemble
+    # exactly the text the hash covers, on SQLite and on PostgreSQL alike.
+    from xueji.audit.selectors import _head, _verify_intact
+
+    for number in range(5):
+        audit_record(
+            actor=Actor.system(),
+            action="test.fast",
+            target_id=str(number),
+            summary="摘要",
+            before={"甲": number},
+            after={"乙": [number, None]},
+        )
+    report = _verify_intact(_head(), 2)
+    assert report is not None and report.ok

@@ -94,3 +94,11 @@ def test_search_keys_of_a_latin_name_are_lower_case() -> None:
 def test_pinyin_keys_ignore_hyphens_and_write_u_umlaut_as_v() -> None:
     assert pinyin_keys("Lü Bu") == ("lvbu", "lb")
     assert pinyin_keys("Zhang-San Feng") == ("zhangsanfeng", "zsf")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("于思", "Yu Si"), ("叶韵", "Ye Yun"), ("覃海", "Qin Hai")],
+)
+def test_a_surname_is_read_on_its_own_not_as_part_of_a_phrase(name, expected):
+    assert name_pinyin(name) == expected
