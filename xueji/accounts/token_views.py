@@ -16,6 +16,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from xueji.accounts.models import ApiToken
+from xueji.accounts.selectors import api_token_list_for
 from xueji.accounts.services import api_token_issue, api_token_revoke
 from xueji.core import exceptions
 from xueji.core.context import Actor
@@ -31,7 +32,7 @@ class ApiTokenForm(forms.Form):
 
 
 def _render_list(request: HttpRequest, form: ApiTokenForm, status: int = 200) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    tokens = api_token_list_for(request.user)  # type: ignore[arg-type]
     return render(
         request,
         "accounts/tokens.html",

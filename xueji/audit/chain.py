@@ -86,25 +86,7 @@ def event_hash(
 
 
 # Column order used by the verifier's streaming query.
-FIELDS = (
-    "id",
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "actor_username",
-    "actor_role",
-    "ip",
-    "user_agent",
-    "via",
-    "action",
-    "target_type",
-    "target_id",
-    "summary",
-    "before",
-    "after",
-    "prev_hash",
-    "hash",
-)
+FIELDS = ("id", *HASHED, "prev_hash", "hash")
 
 
 @dataclass(frozen=True)

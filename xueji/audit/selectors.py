@@ -160,3 +160,7 @@ def audit_event_list(
 
 def audit_events_for_target(*, target_type: str, target_id: str) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(target_type=target_type, target_id=target_id).order_by("seq")
+
+
+def audit_event_get(pk: int) -> AuditEvent | None:
+    return AuditEvent.objects.filter(pk=pk).first()

@@ -16,7 +16,7 @@ from django.views.generic import TemplateView
 
 from xueji.audit.models import AuditEvent
 from xueji.audit.permissions import can_view_audit
-from xueji.audit.selectors import audit_chain_verify, audit_event_list
+from xueji.audit.selectors import audit_chain_verify, audit_event_get, audit_event_list
 from xueji.core.masking import mask_address, mask_id_number, mask_phone
 
 EVENT_PAGE_SIZE = 50
@@ -111,5 +111,5 @@ class AuditVerifyView(AuditAccessMixin, View):
         report = audit_chain_verify()
         bad_event = None
         if not report.ok and report.first_bad_id is not None:
-            bad_event = AuditEvent.objects.filter(pk=report.first_bad_id).first()
+            bad_event = audit_event_get(report.first_bad_id)
         return render(request, "audit/verify.html", {"report": report, "bad_event": bad_event})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from playwright.sync_api import sync_playwright
 
 from xueji.audit.models import AuditEvent
 from xueji.conftest import PASSWORD, Cast, build_cast
@@ -41,10 +42,10 @@ MASKED_ID = re.compile(r"\b\d{3}\*{11}[\dX]{4}\b")
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    # Never skip: a missing browser fails the run (the test command checks for it up front).
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
-    with sync_api.sync_playwright() as playwright:
+        pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
