@@ -31,5 +31,10 @@ urlpatterns = [
     path("", include("xueji.accounts.api")),
     path("", include("xueji.org.api")),
     path("", include("xueji.students.api")),
+    path("", include("xueji.notifications.api")),
+    path("", include("xueji.workflow.api")),
+    path("", include("xueji.changes.api")),
+    path("", include("xueji.exchange.api")),
+    path("", include("xueji.registration.api")),
     re_path(r"^(?P<rest>.*)$", api_not_found),
 ]

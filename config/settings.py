@@ -64,6 +64,11 @@ INSTALLED_APPS = [
     "xueji.org",
     "xueji.accounts",
     "xueji.students",
+    "xueji.notifications",
+    "xueji.workflow",
+    "xueji.exchange",
+    "xueji.changes",
+    "xueji.registration",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "xueji.core.context_processors.site",
+                "xueji.notifications.context_processors.notifications",
             ],
         },
     },
@@ -181,6 +187,25 @@ TASKS = {
         "BACKEND": os.environ.get("XUEJI_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Links in e-mails, notifications and webhook payloads point here.
+BASE_URL = os.environ.get("XUEJI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# E-mail: SMTP when XUEJI_EMAIL_HOST is set; otherwise each message is written as a file under
+# var/mail/ so a laptop install loses nothing and needs no mail server.
+EMAIL_HOST = os.environ.get("XUEJI_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("XUEJI_EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.environ.get("XUEJI_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("XUEJI_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("XUEJI_EMAIL_STARTTLS")
+    EMAIL_USE_SSL = env_bool("XUEJI_EMAIL_SSL")
+    EMAIL_TIMEOUT = env_int("XUEJI_EMAIL_TIMEOUT", 20)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("XUEJI_EMAIL_FROM", "xueji@localhost")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,6 +8,11 @@ urlpatterns = [
     path("accounts/", include("xueji.accounts.urls")),
     path("org/", include("xueji.org.urls")),
     path("audit/", include("xueji.audit.urls")),
+    path("notifications/", include("xueji.notifications.urls")),
+    path("workbench/", include("xueji.workflow.urls")),
+    path("changes/", include("xueji.changes.urls")),
+    path("exchange/", include("xueji.exchange.urls")),
+    path("registration/", include("xueji.registration.urls")),
     path("i18n/setlang/", set_language, name="set-language"),
     path("api/v1/", include("config.api_urls")),
 ]
