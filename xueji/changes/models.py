@@ -44,6 +44,8 @@ class ChangeType(models.Model):
     target_status = models.CharField(
         _("变更后在校状态"), max_length=20, choices=StudentStatus.choices, blank=True
     )
+    # The statuses a student must be in to apply (empty = any status that keeps 学籍).
+    from_statuses = models.JSONField(_("适用的当前状态"), default=list, blank=True)
     moves_org = models.BooleanField(_("变更学院/专业/班级"), default=False)
     moves_cohort = models.BooleanField(_("变更年级"), default=False)
     graduation_effect = models.CharField(

@@ -1,3 +1,6 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import include, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    # The type catalogue and the rule parameters (registrar).
+    path("types/", include("xueji.changes.catalogue_urls")),
+]
