@@ -5,3 +5,10 @@ class RegistrationConfig(AppConfig):
     name = "xueji.registration"
     label = "registration"
     verbose_name = "学期注册"
+
+    def ready(self) -> None:
+        from xueji.core.periodic import register
+        from xueji.registration.services import registration_reminders_sweep
+
+        # Hourly; the rows themselves guarantee at most one reminder per student per day.
+        register("registration.reminders", 3600, registration_reminders_sweep)

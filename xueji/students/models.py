@@ -269,6 +269,16 @@ class CorrectionRequest(models.Model):
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     decision_note = models.CharField(_("审核意见"), max_length=400, blank=True)
+    # The approval flow (学院审核, then the registrar for CHSI-locked fields); requests made
+    # before the engine existed have none and are decided directly.
+    flow = models.OneToOneField(
+        "workflow.Flow",
+        verbose_name=_("审批流程"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("信息更正申请")

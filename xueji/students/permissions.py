@@ -39,7 +39,7 @@ CORRECTABLE_FIELDS = (
 )
 
 
-def _grant_covers(user: User, student: Student, role: str) -> bool:
+def grant_covers(user: User, student: Student, role: str) -> bool:
     for grant in user.active_grants:
         if grant.role != role:
             continue
@@ -56,11 +56,11 @@ def _grant_covers(user: User, student: Student, role: str) -> bool:
 
 def editable_fields(user: User, student: Student) -> frozenset[str]:
     """Which fields of `student` the user may edit directly."""
-    if _grant_covers(user, student, Role.REGISTRAR):
+    if grant_covers(user, student, Role.REGISTRAR):
         return frozenset(EDITABLE_FIELDS)
-    if _grant_covers(user, student, Role.COLLEGE_ADMIN):
+    if grant_covers(user, student, Role.COLLEGE_ADMIN):
         return frozenset(EDITABLE_FIELDS) - LOCKED_FIELDS
-    if _grant_covers(user, student, Role.COUNSELLOR):
+    if grant_covers(user, student, Role.COUNSELLOR):
         return CONTACT_FIELDS
     return frozenset()
 
@@ -79,16 +79,16 @@ def can_create_student(user: User, college_id: int) -> bool:
 
 
 def can_set_status(user: User, student: Student) -> bool:
-    return _grant_covers(user, student, Role.REGISTRAR)
+    return grant_covers(user, student, Role.REGISTRAR)
 
 
 def can_decide_correction(user: User, correction: CorrectionRequest) -> bool:
     """Locked CHSI fields go to the registrar; others to the counsellor or college in scope."""
     student = correction.student
     if correction.field in LOCKED_FIELDS:
-        return _grant_covers(user, student, Role.REGISTRAR)
+        return grant_covers(user, student, Role.REGISTRAR)
     return any(
-        _grant_covers(user, student, role)
+        grant_covers(user, student, role)
         for role in (Role.REGISTRAR, Role.COLLEGE_ADMIN, Role.COUNSELLOR)
     )
 

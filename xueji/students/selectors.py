@@ -6,6 +6,8 @@ by pages, search, exports and the API alike.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -23,12 +25,18 @@ from xueji.students.models import (
 NOTHING = Q(pk__in=[])
 
 
-def scope_filter(user: User) -> Q:
-    """The Q object selecting exactly the students `user` may see (empty Q = none)."""
+def scope_filter(user: User, roles: Collection[str] | None = None) -> Q:
+    """The Q object selecting exactly the students `user` may see (empty Q = none).
+
+    `roles` narrows it to the grants of those roles (e.g. a parent's consent lets them see the
+    record, not the child's status-change applications).
+    """
     if not user.is_authenticated or not user.is_active:
         return NOTHING
     condition = NOTHING
     for grant in user.active_grants:
+        if roles is not None and grant.role not in roles:
+            continue
         if grant.scope == Scope.SCHOOL:
             return Q()
         if grant.scope == Scope.COLLEGE and grant.college_id:

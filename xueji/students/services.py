@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from xueji.accounts.models import User
@@ -31,6 +32,15 @@ from xueji.students.models import (
 )
 from xueji.students.pinyin import name_pinyin, search_keys_for
 from xueji.students.selectors import student_list_visible_to
+from xueji.workflow.models import Flow, FlowStep, FlowVerb, StepKind, StepState
+from xueji.workflow.permissions import can_act_on_step
+from xueji.workflow.services import (
+    StepSpec,
+    flow_approve,
+    flow_reject,
+    flow_start,
+    flow_withdraw,
+)
 
 CODE_FIELDS = {
     "gender": CodeTable.GENDER,
@@ -357,7 +367,28 @@ def correction_submit(
             summary=f"{student.student_number} 申请更正{_label(field)}",
             after={"field": field, "from": str(current or ""), "to": requested_value},
         )
+        correction.flow = flow_start(
+            actor=actor,
+            kind=CORRECTION_FLOW_KIND,
+            subject_id=correction.pk,
+            student=student,
+            title=f"{student.name}（{student.student_number}）更正{_label(field)}",
+            steps=correction_steps(field),
+            subject_type=field,
+        )
+        correction.save(update_fields=["flow"])
     return correction
+
+
+CORRECTION_FLOW_KIND = "correction"
+
+
+def correction_steps(field: str) -> list[StepSpec]:
+    """学院审核 for ordinary fields; CHSI-locked fields then also need the registrar."""
+    steps = [StepSpec(kind=StepKind.COLLEGE)]
+    if field in permissions.LOCKED_FIELDS:
+        steps.append(StepSpec(kind=StepKind.REGISTRAR))
+    return steps
 
 
 def _coerce(field: str, text: str) -> Any:
@@ -397,7 +428,46 @@ CORRECTION_TRANSITIONS: dict[str, frozenset[str]] = {
 def correction_decide(
     *, actor: Actor, correction: CorrectionRequest, approve: bool, note: str = ""
 ) -> CorrectionRequest:
-    """Approve (applying the value to the record) or reject a pending correction."""
+    """Approve or reject the active step of a pending correction's flow.
+
+    The last approval applies the value to the record (through `CorrectionFlowHandler`, in the
+    same transaction). Raises DomainError on a decided request or a rejection without a reason,
+    PermissionDenied for someone who may not decide the active step.
+    """
+    user = _require_user(actor)
+    target = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
+    if correction.flow_id is None:
+        return _correction_decide_directly(actor, correction, approve, note)
+    # The request's own status speaks first ("不能再通过"), read fresh and not on the caller's
+    # object (`_transition` moves the status it checks).
+    _transition(CorrectionRequest.objects.get(pk=correction.pk), target)
+    if not correction_can_decide(user, correction):
+        raise PermissionDenied(
+            "您无权审核该更正申请（涉及学信网锁定字段的须由校级学籍管理员审核）。"
+        )
+    if not approve and not note.strip():
+        raise DomainError("驳回时请填写理由。", field="note")
+    flow = correction.flow
+    assert flow is not None
+    if approve:
+        flow_approve(actor=actor, flow=flow, comment=note)
+    else:
+        flow_reject(actor=actor, flow=flow, reason=note)
+    return CorrectionRequest.objects.select_related("student", "flow").get(pk=correction.pk)
+
+
+def correction_can_decide(user: User, correction: CorrectionRequest) -> bool:
+    """May `user` decide the step the correction waits on now?"""
+    if correction.flow_id is None:
+        return permissions.can_decide_correction(user, correction)
+    step = FlowStep.objects.filter(flow_id=correction.flow_id, state=StepState.ACTIVE).first()
+    return step is not None and can_act_on_step(user, step)
+
+
+def _correction_decide_directly(
+    actor: Actor, correction: CorrectionRequest, approve: bool, note: str
+) -> CorrectionRequest:
+    """Requests submitted before the approval engine (no flow): decided in one step."""
     user = _require_user(actor)
     if not permissions.can_decide_correction(user, correction):
         raise PermissionDenied(
@@ -409,49 +479,93 @@ def correction_decide(
     with transaction.atomic():
         locked = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
         _transition(locked, target)
-        if approve:
-            values = _preview_correction(locked.student, locked.field, locked.requested_value)
-            _write_changes(
-                actor, locked.student, values, f"更正申请 #{locked.pk}", "student.correct"
-            )
-            StatusLedgerEntry.objects.create(
-                student=locked.student,
-                action=LedgerAction.CORRECTED,
-                effective_date=timezone.localdate(),
-                actor=user,
-                note=f"{_label(locked.field)}：{locked.current_value} → {locked.requested_value}",
-            )
+        _correction_settle(actor, locked, target, note)
+    return locked
+
+
+def _correction_settle(actor: Actor, locked: CorrectionRequest, target: str, note: str) -> None:
+    """Record the outcome on the request (applying the value when approved) and audit it."""
+    user = actor.user
+    locked.status = target
+    if target == CorrectionStatus.APPROVED:
+        values = _preview_correction(locked.student, locked.field, locked.requested_value)
+        _write_changes(actor, locked.student, values, f"更正申请 #{locked.pk}", "student.correct")
+        StatusLedgerEntry.objects.create(
+            student=locked.student,
+            action=LedgerAction.CORRECTED,
+            effective_date=timezone.localdate(),
+            actor=user,
+            note=f"{_label(locked.field)}：{locked.current_value} → {locked.requested_value}",
+        )
+    if target != CorrectionStatus.WITHDRAWN:
         locked.decided_by = user
         locked.decided_at = timezone.now()
-        locked.decision_note = note.strip()
-        locked.save()
-        audit_record(
-            actor=actor,
-            action=f"correction.{target}",
-            target=locked,
-            summary=f"{'通过' if approve else '驳回'} {locked.student.student_number} 的更正申请",
-            before={"status": CorrectionStatus.PENDING},
-            after={"status": target, "note": note},
-        )
-    return locked
+        locked.decision_note = note.strip()[:400]
+    locked.save()
+    approve = target == CorrectionStatus.APPROVED
+    audit_record(
+        actor=actor,
+        action=f"correction.{target}",
+        target=locked,
+        summary=(
+            f"撤回 {locked.student.student_number} 的更正申请"
+            if target == CorrectionStatus.WITHDRAWN
+            else f"{'通过' if approve else '驳回'} {locked.student.student_number} 的更正申请"
+        ),
+        before={"status": CorrectionStatus.PENDING},
+        after={"status": target, "note": note} if note else {"status": target},
+    )
 
 
 def correction_withdraw(*, actor: Actor, correction: CorrectionRequest) -> CorrectionRequest:
+    """The submitter withdraws a pending request (and its flow)."""
     user = _require_user(actor)
     if correction.submitted_by_id != user.pk:
         raise PermissionDenied("只有申请人可以撤回。")
+    _transition(CorrectionRequest.objects.get(pk=correction.pk), CorrectionStatus.WITHDRAWN)
+    if correction.flow is not None:
+        flow_withdraw(actor=actor, flow=correction.flow)
+        return CorrectionRequest.objects.get(pk=correction.pk)
     with transaction.atomic():
         locked = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
         _transition(locked, CorrectionStatus.WITHDRAWN)
-        locked.save()
-        audit_record(
-            actor=actor,
-            action="correction.withdrawn",
-            target=locked,
-            before={"status": CorrectionStatus.PENDING},
-            after={"status": locked.status},
-        )
+        _correction_settle(actor, locked, CorrectionStatus.WITHDRAWN, "")
     return locked
+
+
+class CorrectionFlowHandler:
+    """Keeps a correction request in step with its flow; the last approval applies the value."""
+
+    label = "信息更正"
+
+    def check_approve(self, flow: Flow, step: FlowStep, actor: Actor, final: bool) -> None:
+        if final:
+            correction = CorrectionRequest.objects.select_related("student").get(pk=flow.subject_id)
+            # The record may have changed since submission: validate the value again now.
+            _preview_correction(correction.student, correction.field, correction.requested_value)
+
+    def on_transition(self, flow: Flow, actor: Actor, verb: str) -> None:
+        target = {
+            FlowVerb.APPROVE_FINAL: CorrectionStatus.APPROVED,
+            FlowVerb.REJECT: CorrectionStatus.REJECTED,
+            FlowVerb.WITHDRAW: CorrectionStatus.WITHDRAWN,
+        }.get(FlowVerb(verb))
+        if target is None:
+            return
+        locked = (
+            CorrectionRequest.objects.select_for_update()
+            .select_related("student")
+            .get(pk=flow.subject_id)
+        )
+        _transition(locked, target)
+        note = (
+            flow.actions.filter(verb=verb).order_by("-pk").values_list("comment", flat=True).first()
+            or ""
+        )
+        _correction_settle(actor, locked, target, note)
+
+    def url(self, flow: Flow) -> str:
+        return reverse("correction-detail", args=[flow.subject_id])
 
 
 # The verb for each target, for the refusal message ("不能再通过", not "不能再已通过").

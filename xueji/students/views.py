@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from xueji.accounts.models import Role
+from xueji.core import home
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from xueji.students import permissions, selectors, services
@@ -32,6 +33,7 @@ from xueji.students.forms import (
     field_label,
 )
 from xueji.students.models import Student, StudentStatus
+from xueji.workflow.selectors import flow_panel_context
 
 PAGE_SIZE = 50
 # Statuses that get their own column in the home page's per-college table.
@@ -112,6 +114,7 @@ class HomeView(PageView):
         if user.has_role(Role.PARENT):
             context["children"] = selectors.children_with_consent(user)
         context["can_view_audit"] = permissions.can_view_audit(user)
+        context["panels"] = home.panels_for(user)
         return render(request, self.template_name, context)
 
 
@@ -318,7 +321,7 @@ class CorrectionDetailView(StaffPageView):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         correction = selectors.get_correction_for(request.user, pk)
-        if not permissions.can_decide_correction(request.user, correction):
+        if not services.correction_can_decide(request.user, correction):
             raise HttpForbidden(
                 _("您无权审核该更正申请（涉及学信网锁定字段的须由校级学籍管理员审核）。")
             )
@@ -347,11 +350,17 @@ class CorrectionDetailView(StaffPageView):
             "field_label": field_label(correction.field),
             "form": form,
             "can_decide": correction.status == "pending"
-            and permissions.can_decide_correction(request.user, correction),
+            and services.correction_can_decide(request.user, correction),
             "locked": correction.field in permissions.LOCKED_FIELDS,
             # A requested 证件号码 stays masked here too; the service checked it on submission.
             "sensitive": correction.field == "id_number",
         }
+        if correction.flow is not None:
+            # The approval record (steps, comments, attachments) from the engine; the
+            # decision itself stays in this page's form, which applies the value.
+            panel = flow_panel_context(request.user, correction.flow)
+            panel["can_act"] = panel["needs_minute"] = False
+            context.update(panel)
         return render(request, self.template_name, context)
 
 

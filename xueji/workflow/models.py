@@ -16,7 +16,7 @@ class StepKind(models.TextChoices):
     COUNSELLOR = "counsellor", _("辅导员审核")
     COLLEGE = "college", _("学院审核")
     REGISTRAR = "registrar", _("学校学籍管理部门审核")
-    # 41号令 第三十二条、第五十六条: 退学、取消学籍、开除学籍 are decided by the 校长办公会 (or a
+    # 41号令 第三十一条、第五十六条: 退学、取消学籍、开除学籍 are decided by the 校长办公会 (or a
     # meeting the president authorises); the registrar records the minute number and date.
     PRESIDENT_OFFICE = "president_office", _("校长办公会决定")
 
@@ -37,6 +37,21 @@ class StepState(models.TextChoices):
     RETURNED = "returned", _("已退回")
     SKIPPED = "skipped", _("学院终审，免于此步")
     CANCELLED = "cancelled", _("已取消")
+
+
+class FlowVerb(models.TextChoices):
+    """What can happen to a flow; FlowAction.verb holds these."""
+
+    START = "start", _("提交")
+    APPROVE = "approve", _("同意")
+    # The approval of the last step: the flow is approved and the subject takes effect.
+    APPROVE_FINAL = "approve_final", _("同意（办结）")
+    REJECT = "reject", _("驳回")
+    RETURN = "return", _("退回补充")
+    RESUBMIT = "resubmit", _("重新提交")
+    WITHDRAW = "withdraw", _("撤回")
+    COMMENT = "comment", _("留言")
+    ATTACH = "attach", _("上传附件")
 
 
 class Flow(models.Model):
@@ -86,6 +101,8 @@ class FlowStep(models.Model):
     state = models.CharField(
         _("状态"), max_length=20, choices=StepState.choices, default=StepState.WAITING
     )
+    # The deadline length given at start; `due_at` is set from it when the step becomes active.
+    due_days = models.PositiveSmallIntegerField(_("办理期限（天）"), default=5)
     activated_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     due_at = models.DateTimeField(_("办理期限"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("催办时间"), null=True, blank=True)
@@ -141,7 +158,7 @@ class FlowAction(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    verb = models.CharField(_("操作"), max_length=20)
+    verb = models.CharField(_("操作"), max_length=20, choices=FlowVerb.choices)
     comment = models.TextField(_("意见"), blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 

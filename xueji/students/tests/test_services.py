@@ -14,6 +14,7 @@ from xueji.audit.models import AuditEvent
 from xueji.audit.selectors import audit_chain_verify
 from xueji.conftest import Cast, code_for, make_user
 from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
+from xueji.notifications.models import Notification
 from xueji.org.models import CodeTable
 from xueji.students import services
 from xueji.students.idcards import make_resident_id
@@ -663,29 +664,40 @@ def test_a_student_submits_a_correction_of_their_own_record(cast: Cast) -> None:
         "",
         "13900000000",
     )
-    [event] = new_events(seq)
-    assert (event.action, event.actor_username) == ("correction.submit", "student")
+    events = new_events(seq)
+    assert [(e.action, e.actor_username) for e in events] == [
+        ("correction.submit", "student"),
+        ("workflow.start", "student"),
+    ]
+    # An ordinary field goes to 学院审核 alone; the college admin is told.
+    assert list(correction.flow.steps.values_list("kind", "state")) == [("college", "active")]
+    assert Notification.objects.filter(user=cast.college_admin).exists()
     assert Student.objects.get(pk=cast.student.pk).phone == ""
 
 
-def test_counsellor_approves_a_contact_correction_and_the_record_follows(cast: Cast) -> None:
+def test_college_admin_approves_a_contact_correction_and_the_record_follows(cast: Cast) -> None:
     correction = submit(cast)
     seq = last_seq()
     decided = correction_decide(
-        actor=cast.actor(cast.counsellor), correction=correction, approve=True
+        actor=cast.actor(cast.college_admin), correction=correction, approve=True
     )
-    assert (decided.status, decided.decided_by) == (CorrectionStatus.APPROVED, cast.counsellor)
+    assert (decided.status, decided.decided_by) == (CorrectionStatus.APPROVED, cast.college_admin)
+    assert decided.flow.status == "approved"
     assert Student.objects.get(pk=cast.student.pk).phone == "13900000000"
     entry = StatusLedgerEntry.objects.filter(student=cast.student).latest("id")
     assert (entry.action, entry.note) == (LedgerAction.CORRECTED, "手机： → 13900000000")
-    assert [e.action for e in new_events(seq)] == ["student.correct", "correction.approved"]
+    assert [e.action for e in new_events(seq)] == [
+        "workflow.approve_final",
+        "student.correct",
+        "correction.approved",
+    ]
     version = Student.history.filter(id=cast.student.pk).latest("history_date")
     assert version.history_change_reason == f"更正申请 #{correction.pk}"
 
 
 def test_approving_a_correction_twice_is_refused_with_a_clear_message(cast: Cast) -> None:
     correction = submit(cast)
-    correction_decide(actor=cast.actor(cast.counsellor), correction=correction, approve=True)
+    correction_decide(actor=cast.actor(cast.college_admin), correction=correction, approve=True)
     before = world()
     with pytest.raises(DomainError) as caught:
         correction_decide(actor=cast.actor(cast.registrar), correction=correction, approve=True)
@@ -696,9 +708,14 @@ def test_approving_a_correction_twice_is_refused_with_a_clear_message(cast: Cast
 def test_rejecting_needs_a_reason_and_leaves_the_record_alone(cast: Cast) -> None:
     correction = submit(cast)
     with pytest.raises(DomainError, match="驳回时请填写理由"):
-        correction_decide(actor=cast.actor(cast.counsellor), correction=correction, approve=False)
+        correction_decide(
+            actor=cast.actor(cast.college_admin), correction=correction, approve=False
+        )
     decided = correction_decide(
-        actor=cast.actor(cast.counsellor), correction=correction, approve=False, note="号码无法核实"
+        actor=cast.actor(cast.college_admin),
+        correction=correction,
+        approve=False,
+        note="号码无法核实",
     )
     assert (decided.status, decided.decision_note) == (CorrectionStatus.REJECTED, "号码无法核实")
     assert Student.objects.get(pk=cast.student.pk).phone == ""
@@ -731,11 +748,13 @@ def test_the_transition_table_allows_only_decisions_on_pending_requests() -> Non
 
 
 def _approve(cast: Cast, c: CorrectionRequest) -> None:
-    correction_decide(actor=cast.actor(cast.registrar), correction=c, approve=True)
+    correction_decide(actor=cast.actor(cast.college_admin), correction=c, approve=True)
 
 
 def _reject(cast: Cast, c: CorrectionRequest) -> None:
-    correction_decide(actor=cast.actor(cast.registrar), correction=c, approve=False, note="不符")
+    correction_decide(
+        actor=cast.actor(cast.college_admin), correction=c, approve=False, note="不符"
+    )
 
 
 def _withdraw(cast: Cast, c: CorrectionRequest) -> None:
@@ -768,6 +787,13 @@ def test_a_decided_or_withdrawn_request_cannot_move_again(
 
 def test_a_locked_field_correction_is_decided_by_the_registrar_only(cast: Cast) -> None:
     correction = submit(cast, field="name", value="曾小明")
+    # 学院审核 first, then the registrar's step: the college cannot finish a CHSI-locked field.
+    with pytest.raises(PermissionDenied, match="须由校级学籍管理员审核"):
+        correction_decide(actor=cast.actor(cast.registrar), correction=correction, approve=True)
+    correction_decide(actor=cast.actor(cast.college_admin), correction=correction, approve=True)
+    correction.refresh_from_db()
+    assert correction.status == CorrectionStatus.PENDING
+    assert Student.objects.get(pk=cast.student.pk).name == "单小明"
     for who in (cast.counsellor, cast.college_admin):
         with pytest.raises(PermissionDenied, match="须由校级学籍管理员审核"):
             correction_decide(actor=cast.actor(who), correction=correction, approve=True)
@@ -843,7 +869,7 @@ def test_an_approval_that_no_longer_validates_is_refused_and_rolled_back(cast: C
     correction.refresh_from_db()
     before = world()
     with pytest.raises(DomainError, match="政治面貌代码“99”"):
-        correction_decide(actor=cast.actor(cast.registrar), correction=correction, approve=True)
+        correction_decide(actor=cast.actor(cast.college_admin), correction=correction, approve=True)
     assert world() == before
     assert CorrectionRequest.objects.get(pk=correction.pk).status == CorrectionStatus.PENDING
 
@@ -952,3 +978,48 @@ def test_staff_out_of_scope_cannot_link_a_parent(cast: Cast) -> None:
             parent=mother,
             relation="母亲",
         )
+
+
+# --- corrections on the approval engine --------------------------------------------------------
+
+
+def test_withdrawing_a_correction_withdraws_its_flow_and_the_reverse(cast: Cast) -> None:
+    from xueji.workflow.services import flow_withdraw
+
+    first = submit(cast)
+    correction_withdraw(actor=cast.actor(cast.student_user), correction=first)
+    first.refresh_from_db()
+    assert (first.status, first.flow.status) == (CorrectionStatus.WITHDRAWN, "withdrawn")
+    # Withdrawn from the flow panel instead: the request follows its flow.
+    second = submit(cast, value="13700000000")
+    flow_withdraw(actor=cast.actor(cast.student_user), flow=second.flow)
+    second.refresh_from_db()
+    assert second.status == CorrectionStatus.WITHDRAWN
+
+
+def test_a_correction_rejected_on_its_flow_records_the_reason(cast: Cast) -> None:
+    from xueji.workflow.services import flow_reject
+
+    correction = submit(cast)
+    flow_reject(actor=cast.actor(cast.college_admin), flow=correction.flow, reason="号码非本人")
+    correction.refresh_from_db()
+    assert (correction.status, correction.decided_by, correction.decision_note) == (
+        CorrectionStatus.REJECTED,
+        cast.college_admin,
+        "号码非本人",
+    )
+    assert Student.objects.get(pk=cast.student.pk).phone == ""
+
+
+def test_a_correction_from_before_the_engine_is_still_decided_directly(cast: Cast) -> None:
+    correction = submit(cast)
+    # A request submitted before flows existed has none (the migration adds an empty column).
+    flow = correction.flow
+    CorrectionRequest.objects.filter(pk=correction.pk).update(flow=None)
+    flow.steps.update(state="cancelled")
+    correction.refresh_from_db()
+    decided = correction_decide(
+        actor=cast.actor(cast.counsellor), correction=correction, approve=True
+    )
+    assert decided.status == CorrectionStatus.APPROVED
+    assert Student.objects.get(pk=cast.student.pk).phone == "13900000000"

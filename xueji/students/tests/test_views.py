@@ -682,7 +682,7 @@ def test_another_student_cannot_withdraw_someone_elses_request(client, cast):
 
 def test_approving_a_correction_changes_the_record_and_writes_ledger_and_audit(client, cast):
     correction = submit_correction(cast)
-    client.force_login(cast.counsellor)
+    client.force_login(cast.college_admin)
     response = client.post(
         reverse("correction-detail", args=[correction.pk]), {"decision": "approve", "note": ""}
     )
@@ -695,12 +695,13 @@ def test_approving_a_correction_changes_the_record_and_writes_ledger_and_audit(c
     assert AuditEvent.objects.filter(action="correction.approved").exists()
     assert AuditEvent.objects.filter(action="student.correct").exists()
     page = client.get(reverse("correction-detail", args=[correction.pk])).text
-    assert "已通过" in page and "counsellor" in page
+    assert "已通过" in page and "college-admin" in page
+    assert 'id="flow-panel"' in page and "学院审核" in page
 
 
 def test_rejecting_requires_a_reason(client, cast):
     correction = submit_correction(cast)
-    client.force_login(cast.counsellor)
+    client.force_login(cast.college_admin)
     url = reverse("correction-detail", args=[correction.pk])
     response = client.post(url, {"decision": "reject", "note": ""})
     assert response.status_code == 200
@@ -710,7 +711,7 @@ def test_rejecting_requires_a_reason(client, cast):
     client.post(url, {"decision": "reject", "note": "号码不是本人实名"})
     correction.refresh_from_db()
     assert correction.status == CorrectionStatus.REJECTED
-    assert correction.decided_by == cast.counsellor
+    assert correction.decided_by == cast.college_admin
     cast.student.refresh_from_db()
     assert cast.student.phone == ""
 
@@ -723,6 +724,12 @@ def test_counsellor_cannot_decide_a_locked_field_but_the_registrar_can(client, c
     assert client.post(url, {"decision": "approve"}).status_code == 403
     correction.refresh_from_db()
     assert correction.status == CorrectionStatus.PENDING
+    # 学院审核 first, then the registrar decides the CHSI-locked field.
+    client.force_login(cast.college_admin)
+    client.post(url, {"decision": "approve"})
+    cast.student.refresh_from_db()
+    assert cast.student.name == "单小明"
+    assert client.post(url, {"decision": "approve"}).status_code == 403
     client.force_login(cast.registrar)
     client.post(url, {"decision": "approve"})
     cast.student.refresh_from_db()
@@ -731,7 +738,7 @@ def test_counsellor_cannot_decide_a_locked_field_but_the_registrar_can(client, c
 
 def test_correction_list_shows_pending_first_and_filters_by_status(client, cast):
     first = submit_correction(cast)
-    client.force_login(cast.counsellor)
+    client.force_login(cast.college_admin)
     client.post(reverse("correction-detail", args=[first.pk]), {"decision": "approve"})
     pending = submit_correction(cast, field="email", value="me@example.edu.cn", reason="新邮箱")
     rows = list(client.get(reverse("correction-list")).context["page"].object_list)
