@@ -1,6 +1,6 @@
 """Term registration (学期注册) and the per-term finance status that gates it.
 
-教育部令第41号 第十一条: every term students register on time; those who cannot apply for
+教育部令第41号 第十二条: every term students register on time; those who cannot apply for
 暂缓注册; unpaid tuition or unmet conditions mean no registration, except that students in
 financial hardship may register after arranging aid (绿色通道, 助学贷款).
 """

@@ -26,7 +26,7 @@ def self_registration_refusal(
 
     Checked in this order, so the student reads the reason that matters first: registration
     not open, not in school, already registered, past the deadline (a deferral extends it to
-    its own date), tuition unpaid (第十一条; aid arranged counts as settled).
+    its own date), tuition unpaid (第十二条; aid arranged counts as settled).
     """
     if registration is None:
         return "本学期注册尚未开放，请等待学校通知。"

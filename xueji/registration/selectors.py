@@ -65,7 +65,7 @@ def registration_progress(user: User, term: Term) -> list[dict[str, Any]]:
 
     Each row: school_class (id, or None for students without a class), class_name, class_code,
     college_name, total, registered, deferred, unregistered, unpaid and `percent` (registered
-    or deferred, of the total; deferral is a lawful state, see 第十一条).
+    or deferred, of the total; deferral is a lawful state, see 第十二条).
     """
     unpaid = Exists(
         FinanceStatus.objects.filter(

@@ -104,7 +104,7 @@ def registration_self(*, actor: Actor, term: Term) -> TermRegistration:
 
     Refused (DomainError, message for the student) when registration is not open, the student
     is not 在校, already registered, past the deadline (or the end of their deferral), or the
-    tuition is unpaid (第十一条; 已办理缓缴或资助 counts as settled).
+    tuition is unpaid (第十二条; 已办理缓缴或资助 counts as settled).
     """
     user = _require_user(actor)
     student = student_for_user(user)  # NotFound for an account without a record

@@ -1,4 +1,4 @@
-"""Registration and finance writes: who may, the rules of 第十一条, and that a refusal changes
+"""Registration and finance writes: who may, the rules of 第十二条, and that a refusal changes
 nothing."""
 
 from __future__ import annotations
