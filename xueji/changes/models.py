@@ -86,22 +86,22 @@ class ChangeType(models.Model):
 class RuleParameters(models.Model):
     """The school's parameters for the regulation's checks (one row, id=1)."""
 
-    # 第二十六条: 最长学习年限（含休学和保留学籍）由学校规定 — 学制 + N years.
+    # 第二十五条: 最长学习年限（含休学和保留学籍）由学校规定 — 学制 + N years.
     max_extra_years = models.DecimalField(
         _("最长学习年限：学制外增加年数"), max_digits=3, decimal_places=1, default=Decimal("2")
     )
-    # 第二十七条: 休学次数和期限由学校规定.
+    # 第二十五条: 休学次数和期限由学校规定.
     suspension_max_times = models.PositiveSmallIntegerField(_("休学次数上限"), default=2)
     suspension_max_months = models.PositiveSmallIntegerField(_("每次休学最长（月）"), default=12)
     suspension_total_months = models.PositiveSmallIntegerField(_("累计休学最长（月）"), default=24)
-    # 第二十八条 (2017): 学籍保留至退役后2年; 教育部令第21号 (2005) 第二十五条: 退役后1年.
+    # 第二十七条 (2017): 学籍保留至退役后2年; 教育部令第21号 (2005) 第二十四条: 退役后1年.
     military_keep_years = models.PositiveSmallIntegerField(_("入伍保留学籍：退役后年数"), default=2)
     military_keep_years_2005 = models.PositiveSmallIntegerField(
         _("入伍保留学籍：退役后年数（2005 年规定）"), default=1
     )
-    # 第十条: 新生入学后3个月内复查.
+    # 第十一条: 新生入学后3个月内复查.
     recheck_months = models.PositiveSmallIntegerField(_("入学复查期限（月）"), default=3)
-    # 第二十一条、第二十二条: 转专业条件由学校规定.
+    # 第二十一条: 转专业条件由学校规定.
     major_change_max_times = models.PositiveSmallIntegerField(_("转专业次数上限"), default=1)
     major_change_min_terms = models.PositiveSmallIntegerField(
         _("转专业前至少完成学期数"), default=1
