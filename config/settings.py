@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "xueji.exchange",
     "xueji.changes",
     "xueji.registration",
+    "xueji.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "xueji.core.context_processors.site",
                 "xueji.notifications.context_processors.notifications",
+                "xueji.changes.context_processors.workbench",
             ],
         },
     },
@@ -191,20 +193,30 @@ TASKS = {
 # Links in e-mails, notifications and webhook payloads point here.
 BASE_URL = os.environ.get("XUEJI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# E-mail: SMTP when XUEJI_EMAIL_HOST is set; otherwise each message is written as a file under
-# var/mail/ so a laptop install loses nothing and needs no mail server.
-EMAIL_HOST = os.environ.get("XUEJI_EMAIL_HOST", "")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = env_int("XUEJI_EMAIL_PORT", 25)
-    EMAIL_HOST_USER = os.environ.get("XUEJI_EMAIL_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("XUEJI_EMAIL_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("XUEJI_EMAIL_STARTTLS")
-    EMAIL_USE_SSL = env_bool("XUEJI_EMAIL_SSL")
-    EMAIL_TIMEOUT = env_int("XUEJI_EMAIL_TIMEOUT", 20)
+# E-mail (Django 6.1 MAILERS): SMTP when XUEJI_EMAIL_HOST is set; otherwise each message is
+# written as a file under var/mail/ so a laptop install loses nothing and needs no mail server.
+if os.environ.get("XUEJI_EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["XUEJI_EMAIL_HOST"],
+                "port": env_int("XUEJI_EMAIL_PORT", 25),
+                "username": os.environ.get("XUEJI_EMAIL_USER", ""),
+                "password": os.environ.get("XUEJI_EMAIL_PASSWORD", ""),
+                "use_tls": env_bool("XUEJI_EMAIL_STARTTLS"),
+                "use_ssl": env_bool("XUEJI_EMAIL_SSL"),
+                "timeout": env_int("XUEJI_EMAIL_TIMEOUT", 20),
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("XUEJI_EMAIL_FROM", "xueji@localhost")
 
 REST_FRAMEWORK = {
@@ -233,6 +245,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set, used wherever the set appears.
+    "ENUM_NAME_OVERRIDES": {
+        "StudentStatusEnum": "xueji.students.models.StudentStatus",
+        "InitiatorEnum": "xueji.changes.models.Initiator",
+        "DateEffectEnum": "xueji.changes.models.DateEffect",
+        "StepKindEnum": "xueji.workflow.models.StepKind",
+        "StepStateEnum": "xueji.workflow.models.StepState",
+        "FlowStatusEnum": "xueji.workflow.models.FlowStatus",
+        "DeliveryStateEnum": "xueji.exchange.models.DeliveryState",
+        "RegistrationStateEnum": "xueji.registration.models.RegistrationState",
+        "FinanceStateEnum": "xueji.registration.models.FinanceState",
+    },
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

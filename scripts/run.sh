@@ -12,7 +12,11 @@ scripts/setup.sh
 
 .venv/bin/python manage.py db_worker &
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+# Periodic sweeps: changes due today take effect, overdue approvals are reminded, webhook
+# deliveries are retried, registration reminders go out.
+.venv/bin/python manage.py run_periodic &
+periodic=$!
+trap 'kill $worker $periodic 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
@@ -27,6 +31,8 @@ cat <<MSG
     student         学生 (a student in the counsellor's class)
     parent          家长 (linked to that student, with consent)
     auditor         审计员 (audit trail, read-only)
+    finance         财务处 (acknowledges status-change notices)
+    dormitory       宿舍管理中心 (acknowledges status-change notices)
 
   Stop with Ctrl-C.
 MSG

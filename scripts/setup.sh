@@ -43,4 +43,6 @@ if [ "${XUEJI_SETUP_SKIP_DB:-0}" != "1" ]; then
     say "Applying database migrations"
     .venv/bin/python manage.py migrate --noinput
     .venv/bin/python manage.py load_codes
+    .venv/bin/python manage.py load_change_types
+    .venv/bin/python manage.py load_departments
 fi

@@ -33,10 +33,14 @@ PASSWORD = "test-password-2026"  # noqa: S105 (test fixture)
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    from xueji.changes.catalogue import change_types_install_defaults
+    from xueji.exchange.services import departments_seed
     from xueji.org.services import code_tables_load
 
     with django_db_blocker.unblock():
         code_tables_load(actor=Actor.system())
+        change_types_install_defaults(actor=Actor.system())
+        departments_seed(actor=Actor.system())
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from xueji.core.exceptions import DomainError
+from xueji.dashboard.demo import DEPARTMENT_ACCOUNTS, workflow_demo_seed
 from xueji.students.demo import DEMO_PASSWORD, demo_seed
 
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(report.message)
+        for line in workflow_demo_seed(seed=options["seed"]):
+            self.stdout.write(line)
         if not report.created:
             return
         counts = report.counts
@@ -42,4 +45,6 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for username, name in report.accounts:
+            self.stdout.write(f"  {username:<14} {name}")
+        for username, name, _code in DEPARTMENT_ACCOUNTS:
             self.stdout.write(f"  {username:<14} {name}")
