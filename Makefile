@@ -16,4 +16,4 @@ format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
 bench:  ## print the performance figures recorded in docs/benchmarks.md
-	.venv/bin/python bench/list_search.py && .venv/bin/python bench/api_me.py && .venv/bin/python bench/audit_verify.py
+	.venv/bin/python bench/list_search.py && .venv/bin/python bench/api_me.py && .venv/bin/python bench/audit_verify.py && .venv/bin/python bench/changes_batch.py

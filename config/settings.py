@@ -100,7 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "xueji.core.context_processors.site",
+                "xueji.org.context_processors.site",
                 "xueji.notifications.context_processors.notifications",
                 "xueji.changes.context_processors.workbench",
             ],

@@ -5,6 +5,8 @@ from django.views.i18n import set_language
 
 urlpatterns = [
     path("", include("xueji.students.urls")),
+    # Correction requests keep their root paths (/me/corrections/, /corrections/).
+    path("", include("xueji.changes.correction_urls")),
     path("accounts/", include("xueji.accounts.urls")),
     path("org/", include("xueji.org.urls")),
     path("audit/", include("xueji.audit.urls")),

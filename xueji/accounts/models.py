@@ -75,6 +75,17 @@ class User(AbstractUser):
     def is_staff_member(self) -> bool:
         return bool(self.roles & STAFF_ROLES)
 
+    # Role questions the apps below accounts (org, audit) ask without importing Role.
+    @property
+    def is_registrar(self) -> bool:
+        """Holds an active grant as the school's registrar (校级学籍管理员)."""
+        return self.has_role(Role.REGISTRAR)
+
+    @property
+    def is_school_auditor(self) -> bool:
+        """Holds an active school-wide auditor grant (a college-scoped auditor does not)."""
+        return any(g.role == Role.AUDITOR and g.scope == Scope.SCHOOL for g in self.active_grants)
+
     @property
     def can_view_full_id(self) -> bool:
         return any(g.can_view_full_id for g in self.active_grants)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from xueji.accounts.models import Role, Scope, User
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Annotation only: audit sits below accounts (every app's services write audit events).
+    from xueji.accounts.models import User
 
 
 def can_view_audit(user: User) -> bool:
@@ -13,7 +17,4 @@ def can_view_audit(user: User) -> bool:
     """
     if not (user.is_authenticated and user.is_active):
         return False
-    return any(
-        grant.role == Role.REGISTRAR or (grant.role == Role.AUDITOR and grant.scope == Scope.SCHOOL)
-        for grant in user.active_grants
-    )
+    return user.is_registrar or user.is_school_auditor

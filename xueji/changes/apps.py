@@ -7,9 +7,18 @@ class ChangesConfig(AppConfig):
     verbose_name = "学籍异动"
 
     def ready(self) -> None:
-        from xueji.changes.services import FLOW_KIND, ChangeFlowHandler, changes_apply_due
+        from xueji.changes.corrections import CORRECTION_FLOW_KIND, CorrectionFlowHandler
+        from xueji.changes.services import (
+            FLOW_KIND,
+            ChangeFlowHandler,
+            changes_apply_due,
+            changes_remind_ending,
+        )
         from xueji.core import periodic
         from xueji.workflow import handlers
 
         handlers.register(FLOW_KIND, ChangeFlowHandler())
+        # Data-correction requests (students.CorrectionRequest) are approved on the engine too.
+        handlers.register(CORRECTION_FLOW_KIND, CorrectionFlowHandler())
         periodic.register("changes.apply_due", 300, changes_apply_due)
+        periodic.register("changes.remind_ending", 3600, changes_remind_ending)

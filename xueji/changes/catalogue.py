@@ -62,9 +62,9 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
         "name": "复学",
         "name_en": "Resumption of study",
         "description": "第二十九条：休学或保留学籍期满前提出复学申请，经学校复查合格方可复学；"
-        "复查结果由学院在审核时记录。",
+        "复查结果由学院在审核时记录。保留入学资格期满入学（第十条）也走此类型。",
         "target_status": S.IN_SCHOOL,
-        "from_statuses": [S.SUSPENDED, S.RESERVED],
+        "from_statuses": [S.SUSPENDED, S.RESERVED, S.ADMISSION_RESERVED],
         "applicant_fields": ["check_passed"],
         "required_attachments": ["复学申请材料（因病休学交医院康复证明）"],
         "initiators": ALL_INITIATORS,
@@ -78,7 +78,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
         "name_en": "Deferred admission",
         "description": "第十条：保留入学资格期间不具有学籍；期满前申请入学，经审查合格后入学。"
         "保留期间不计入学习年限，预计毕业日期和最长学习年限截止日期都顺延。",
-        "target_status": S.RESERVED,
+        "target_status": S.ADMISSION_RESERVED,
         "from_statuses": [S.IN_SCHOOL],
         "graduation_effect": DateEffect.SHIFT_BY_PERIOD,
         "max_study_effect": DateEffect.SHIFT_BY_PERIOD,

@@ -206,6 +206,8 @@ class ChangeRequest(models.Model):
     submitted_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     approved_at = models.DateTimeField(_("批准时间"), null=True, blank=True)
     applied_at = models.DateTimeField(_("生效处理时间"), null=True, blank=True)
+    # When the student was reminded that the period (休学, 保留学籍) is ending.
+    ending_reminded_at = models.DateTimeField(_("期满提醒时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("学籍异动申请")

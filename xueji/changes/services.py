@@ -8,12 +8,13 @@ an event for cooperating departments and notices to the people concerned.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -31,8 +32,9 @@ from xueji.students.models import (
     StatusLedgerEntry,
     Student,
     StudentState,
+    StudentStatus,
 )
-from xueji.workflow.models import Flow, FlowStatus, StepKind
+from xueji.workflow.models import Flow, FlowStatus, FlowStep, StepKind, StepState
 from xueji.workflow.services import StepSpec, flow_start
 
 FLOW_KIND = "change"
@@ -60,6 +62,10 @@ _STATUS_FROM_FLOW = {
     FlowStatus.APPROVED: ChangeStatus.APPROVED,
 }
 
+# Recorded on a skipped step, so the history says why no one decided it.
+SKIP_INITIATOR = "发起人已在本环节审核"
+SKIP_DELEGATED = "学院终审（学校授权）"
+
 OPEN_STATUSES = (ChangeStatus.IN_REVIEW, ChangeStatus.RETURNED, ChangeStatus.APPROVED)
 
 
@@ -79,24 +85,29 @@ def plan_steps(change_type: ChangeType, initiator: str) -> list[StepSpec]:
     stays, so that every request has one explicit approval.
     """
     level = _INITIATOR_LEVEL[Initiator(initiator)]
-    plan: list[tuple[str, bool]] = []
+    plan: list[tuple[str, str]] = []  # (step kind, why it is skipped or "")
     college_seen = False
     for kind in change_type.steps:
-        own_or_below = _STEP_LEVEL[StepKind(kind)] <= level
-        delegated = kind == StepKind.REGISTRAR and college_seen and change_type.college_may_finish
-        skipped = kind != StepKind.PRESIDENT_OFFICE and (own_or_below or delegated)
+        reason = ""
+        if kind != StepKind.PRESIDENT_OFFICE:
+            if _STEP_LEVEL[StepKind(kind)] <= level:
+                reason = SKIP_INITIATOR
+            elif kind == StepKind.REGISTRAR and college_seen and change_type.college_may_finish:
+                reason = SKIP_DELEGATED
         if kind == StepKind.COLLEGE:
             college_seen = True
-        plan.append((kind, skipped))
-    if all(skipped for _kind, skipped in plan):
+        plan.append((kind, reason))
+    if all(reason for _kind, reason in plan):
         keep = max(
-            (i for i, (kind, _s) in enumerate(plan) if _STEP_LEVEL[StepKind(kind)] <= level),
+            (i for i, (kind, _r) in enumerate(plan) if _STEP_LEVEL[StepKind(kind)] <= level),
             default=len(plan) - 1,
         )
-        plan[keep] = (plan[keep][0], False)
+        plan[keep] = (plan[keep][0], "")
     return [
-        StepSpec(kind=kind, due_days=change_type.step_days, skipped=skipped)
-        for kind, skipped in plan
+        StepSpec(
+            kind=kind, due_days=change_type.step_days, skipped=bool(reason), skip_reason=reason
+        )
+        for kind, reason in plan
     ]
 
 
@@ -425,8 +436,6 @@ class ChangeFlowHandler:
             _on_approved(actor, request)
 
     def url(self, flow: Flow) -> str:
-        from django.urls import reverse
-
         request = ChangeRequest.objects.only("number").get(pk=flow.subject_id)
         return reverse("change-detail", args=[request.number])
 
@@ -499,7 +508,7 @@ def change_apply(
             to_status=new_status,
             effective_date=locked.effective_date,
             note=note,
-            actor=locked.applicant,
+            actor=actor.user or _final_approver(locked) or locked.applicant,
         )
         for field, value in after.items():
             setattr(student, field, value)
@@ -540,8 +549,6 @@ def change_apply(
                     "after": locked.after,
                 },
             )
-        from django.urls import reverse
-
         people = [locked.applicant]
         if student.user_id:
             people.append(student.user)  # type: ignore[arg-type]
@@ -552,6 +559,17 @@ def change_apply(
             url=reverse("change-detail", args=[locked.number]),
         )
     return locked
+
+
+def _final_approver(request: ChangeRequest) -> User | None:
+    """Whose approval made the change final (for a change applied later by the system)."""
+    step = (
+        FlowStep.objects.filter(flow_id=request.flow_id, state=StepState.APPROVED)
+        .select_related("decided_by")
+        .order_by("-position")
+        .first()
+    )
+    return step.decided_by if step else None
 
 
 def _open_state(
@@ -611,6 +629,69 @@ def _record_apply_failure(request: ChangeRequest, message: str, today: date) -> 
             target=request,
             summary=f"{request.number} 未能生效：{message}"[:400],
         )
+
+
+# How long before a 休学 or 保留学籍 period ends the student and their counsellor are reminded
+# to apply for 复学 (第二十九条: the application is made before the period ends).
+ENDING_NOTICE_DAYS = 30
+
+
+def changes_remind_ending(now: datetime | None = None) -> int:
+    """Remind students whose 休学/保留学籍 ends within ENDING_NOTICE_DAYS, and the counsellors
+    of their class, to apply for 复学 — once per request. Returns how many were reminded."""
+    today = timezone.localdate(now) if now else timezone.localdate()
+    due = (
+        ChangeRequest.objects.filter(
+            status=ChangeStatus.APPLIED,
+            ending_reminded_at__isnull=True,
+            end_date__isnull=False,
+            end_date__lte=today + timedelta(days=ENDING_NOTICE_DAYS),
+            end_date__gte=today,
+            change_type__target_status__in=(
+                StudentStatus.SUSPENDED,
+                StudentStatus.RESERVED,
+                StudentStatus.ADMISSION_RESERVED,
+            ),
+        )
+        .select_related("student", "student__user", "change_type")
+        .order_by("end_date", "pk")
+    )
+    reminded = 0
+    for request in due:
+        student = request.student
+        if student.status != request.change_type.target_status:
+            continue  # already resumed or changed again
+        with transaction.atomic():
+            claimed = ChangeRequest.objects.filter(
+                pk=request.pk, ending_reminded_at__isnull=True
+            ).update(ending_reminded_at=timezone.now())
+            if not claimed:
+                continue
+            people: list[User] = list(counsellors_of(student))
+            if student.user is not None:
+                people.append(student.user)
+            notify(
+                users=people,
+                title=f"{request.change_type.name}将于 {request.end_date:%Y-%m-%d} 期满："
+                f"{student.name}（{student.student_number}）",
+                body="请在期满前提出复学申请（教育部令第41号 第二十九条）；"
+                "期满未申请复学的，按学校规定处理。",
+                url=reverse("change-create")
+                + "?type=resumption"
+                + ("" if student.user is not None else f"&student={student.student_number}"),
+            )
+        reminded += 1
+    return reminded
+
+
+def counsellors_of(student: Student) -> Any:
+    """Active counsellors whose classes include the student's class."""
+    return User.objects.filter(
+        is_active=True,
+        grants__is_active=True,
+        grants__role="counsellor",
+        grants__classes=student.school_class_id,
+    ).distinct()
 
 
 def _require_user(actor: Actor) -> User:

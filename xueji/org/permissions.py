@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from xueji.accounts.models import Role, User
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Annotation only: org sits below accounts (grants are scoped to colleges and classes).
+    from xueji.accounts.models import User
 
 
 def can_view_org(user: User) -> bool:
@@ -12,7 +16,7 @@ def can_view_org(user: User) -> bool:
 
 def can_manage_org(user: User) -> bool:
     """Only the school registrar edits colleges, majors, classes, cohorts and academic years."""
-    return user.is_authenticated and user.is_active and user.has_role(Role.REGISTRAR)
+    return user.is_authenticated and user.is_active and user.is_registrar
 
 
 def can_browse_codes(user: User) -> bool:

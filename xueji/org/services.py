@@ -9,7 +9,6 @@ from typing import Any
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import IntegrityError, models, transaction
 
-from xueji.accounts.models import Role
 from xueji.audit.services import audit_record
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, PermissionDenied, ValidationFailed
@@ -86,7 +85,7 @@ def _source(table: str) -> str:
 
 
 def _require_registrar(actor: Actor) -> None:
-    if actor.user is not None and not actor.user.has_role(Role.REGISTRAR):
+    if actor.user is not None and not actor.user.is_registrar:
         raise PermissionDenied("只有校级学籍管理员可以维护学校组织机构。")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
-from xueji.accounts.models import User
 from xueji.core import exceptions
 from xueji.core.context import Actor
 from xueji.org import selectors, services
@@ -37,6 +36,9 @@ from xueji.org.forms import (
 )
 from xueji.org.models import CodeTable, College, Major, SchoolClass
 from xueji.org.permissions import can_browse_codes, can_manage_org, can_view_org
+
+if TYPE_CHECKING:
+    from xueji.accounts.models import User
 
 CODE_PAGE_SIZE = 50
 CLASS_PAGE_SIZE = 100

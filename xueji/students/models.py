@@ -17,6 +17,8 @@ class StudentStatus(models.TextChoices):
     IN_SCHOOL = "in_school", _("在校")
     SUSPENDED = "suspended", _("休学")
     RESERVED = "reserved", _("保留学籍")
+    # 教育部令第41号 第十条: a new student holds no 学籍 while admission is deferred.
+    ADMISSION_RESERVED = "admission_reserved", _("保留入学资格")
     WITHDRAWN = "withdrawn", _("退学")
     TRANSFERRED_OUT = "transferred_out", _("转学转出")
     CANCELLED = "cancelled", _("取消学籍")
@@ -237,7 +239,11 @@ class CorrectionStatus(models.TextChoices):
 
 
 class CorrectionRequest(models.Model):
-    """A student's request to correct one field of their record (minimal approval)."""
+    """A student's request to correct one field of their record.
+
+    Its approval flow (学院审核, then the registrar for CHSI-locked fields) is the engine's
+    Flow with kind "correction" and subject_id = this pk; see `changes/corrections.py`.
+    """
 
     student = models.ForeignKey(
         Student, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="corrections"
@@ -269,16 +275,6 @@ class CorrectionRequest(models.Model):
     )
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     decision_note = models.CharField(_("审核意见"), max_length=400, blank=True)
-    # The approval flow (学院审核, then the registrar for CHSI-locked fields); requests made
-    # before the engine existed have none and are decided directly.
-    flow = models.OneToOneField(
-        "workflow.Flow",
-        verbose_name=_("审批流程"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
 
     class Meta:
         verbose_name = _("信息更正申请")

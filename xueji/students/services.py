@@ -1,5 +1,9 @@
 """Writes to the student record. Each service checks permission, runs in one transaction and
-writes its audit event in that transaction."""
+writes its audit event in that transaction.
+
+Correction requests go through the approval engine, which sits above this app: their
+services are in the changes app (`changes/corrections.py`), which uses `preview_correction`
+and `write_changes` from here."""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from xueji.accounts.models import User
@@ -20,8 +23,6 @@ from xueji.org.selectors import code_exists
 from xueji.students import permissions
 from xueji.students.identity import IdentityError, check_id_number
 from xueji.students.models import (
-    CorrectionRequest,
-    CorrectionStatus,
     LedgerAction,
     ParentLink,
     StatusLedgerEntry,
@@ -32,15 +33,6 @@ from xueji.students.models import (
 )
 from xueji.students.pinyin import name_pinyin, search_keys_for
 from xueji.students.selectors import student_list_visible_to
-from xueji.workflow.models import Flow, FlowStep, FlowVerb, StepKind, StepState
-from xueji.workflow.permissions import can_act_on_step
-from xueji.workflow.services import (
-    StepSpec,
-    flow_approve,
-    flow_reject,
-    flow_start,
-    flow_withdraw,
-)
 
 CODE_FIELDS = {
     "gender": CodeTable.GENDER,
@@ -73,7 +65,8 @@ REQUIRED_FIELDS = (
 MAX_LENGTHS = {"candidate_number": 18, "student_number": 15, "name": 60}
 
 
-def _label(field: str) -> str:
+def field_label(field: str) -> str:
+    """The Chinese name of a Student field, for messages and audit summaries."""
     return str(Student._meta.get_field(field).verbose_name)
 
 
@@ -99,19 +92,19 @@ def student_validate(data: dict[str, Any], *, instance: Student | None = None) -
             values[field] = value.strip()
     for field in REQUIRED_FIELDS:
         if values.get(field) in (None, ""):
-            fail(field, f"{_label(field)}为必填项")
+            fail(field, f"{field_label(field)}为必填项")
     for field, limit in MAX_LENGTHS.items():
         value = values.get(field) or ""
         if len(value) > limit:
-            fail(field, f"{_label(field)}最长 {limit} 位，实为 {len(value)} 位")
+            fail(field, f"{field_label(field)}最长 {limit} 位，实为 {len(value)} 位")
     for field in ("candidate_number", "student_number"):
         value = values.get(field) or ""
         if value and not value.isalnum():
-            fail(field, f"{_label(field)}只能包含字母和数字")
+            fail(field, f"{field_label(field)}只能包含字母和数字")
     for field, table in CODE_FIELDS.items():
         value = values.get(field)
         if value and not code_exists(table, value):
-            fail(field, f"{_label(field)}代码“{value}”不在{CodeTable(table).label}中")
+            fail(field, f"{field_label(field)}代码“{value}”不在{CodeTable(table).label}中")
     duration = values.get("duration")
     if duration not in (None, ""):
         try:
@@ -156,7 +149,7 @@ def student_validate(data: dict[str, Any], *, instance: Student | None = None) -
     for field in ("student_number", "candidate_number"):
         value = values.get(field)
         if value and field not in errors and others.filter(**{field: value}).exists():
-            fail(field, f"{_label(field)}“{value}”已被其他学生使用")
+            fail(field, f"{field_label(field)}“{value}”已被其他学生使用")
     id_number = values.get("id_number") if "id_number" not in errors else None
     if (
         id_number
@@ -264,19 +257,24 @@ def student_update(
     changed = {f: v for f, v in changes.items() if current.get(f) != v}
     refused = sorted(set(changed) - allowed)
     if refused:
-        labels = "、".join(_label(f) for f in refused)
+        labels = "、".join(field_label(f) for f in refused)
         raise PermissionDenied(f"以下字段须由校级学籍管理员修改：{labels}", field=refused[0])
     if not changed:
         return student
     values = student_validate(
         {**current, "student_number": student.student_number, **changed}, instance=student
     )
-    return _write_changes(actor, student, {f: values[f] for f in changed}, reason, "student.update")
+    return write_changes(actor, student, {f: values[f] for f in changed}, reason, "student.update")
 
 
-def _write_changes(
+def write_changes(
     actor: Actor, student: Student, values: dict[str, Any], reason: str, action: str
 ) -> Student:
+    """Write already validated `values` to the record, with a version and an audit event.
+
+    No permission check: the caller (`student_update`, an approved correction) has decided
+    that these values may be written. Raises ValidationFailed when a unique number collides.
+    """
     with transaction.atomic():
         locked = Student.objects.select_for_update().get(pk=student.pk)
         before = snapshot(locked, values.keys())
@@ -292,7 +290,7 @@ def _write_changes(
             action=action,
             target=locked,
             summary=f"修改 {locked.student_number} {locked.name}："
-            + "、".join(_label(f) for f in values),
+            + "、".join(field_label(f) for f in values),
             before=before,
             after=snapshot(locked, values.keys()),
         )
@@ -329,68 +327,6 @@ def student_reveal_id_number(*, actor: Actor, student: Student, purpose: str = "
     return student.id_number
 
 
-def correction_submit(
-    *, actor: Actor, student: Student, field: str, requested_value: str, reason: str
-) -> CorrectionRequest:
-    """A student asks to correct one field of their own record."""
-    user = _require_user(actor)
-    if not permissions.can_request_correction(user, student):
-        raise PermissionDenied("只能为本人档案提交更正申请。")
-    if field not in permissions.CORRECTABLE_FIELDS:
-        raise DomainError("该字段不能通过更正申请修改。", field="field")
-    requested_value = requested_value.strip()
-    if not requested_value:
-        raise DomainError("请填写更正后的值。", field="requested_value")
-    if not reason.strip():
-        raise DomainError("请说明更正理由（姓名、出生日期等需附法定证明）。", field="reason")
-    current = getattr(student, field)
-    if str(current or "") == requested_value:
-        raise DomainError("更正后的值与当前值相同。", field="requested_value")
-    _preview_correction(student, field, requested_value)
-    if CorrectionRequest.objects.filter(
-        student=student, field=field, status=CorrectionStatus.PENDING
-    ).exists():
-        raise DomainError("该字段已有待审核的更正申请，请等待处理或先撤回。", field="field")
-    with transaction.atomic():
-        correction = CorrectionRequest.objects.create(
-            student=student,
-            field=field,
-            current_value=str(current or ""),
-            requested_value=requested_value,
-            reason=reason.strip(),
-            submitted_by=user,
-        )
-        audit_record(
-            actor=actor,
-            action="correction.submit",
-            target=correction,
-            summary=f"{student.student_number} 申请更正{_label(field)}",
-            after={"field": field, "from": str(current or ""), "to": requested_value},
-        )
-        correction.flow = flow_start(
-            actor=actor,
-            kind=CORRECTION_FLOW_KIND,
-            subject_id=correction.pk,
-            student=student,
-            title=f"{student.name}（{student.student_number}）更正{_label(field)}",
-            steps=correction_steps(field),
-            subject_type=field,
-        )
-        correction.save(update_fields=["flow"])
-    return correction
-
-
-CORRECTION_FLOW_KIND = "correction"
-
-
-def correction_steps(field: str) -> list[StepSpec]:
-    """学院审核 for ordinary fields; CHSI-locked fields then also need the registrar."""
-    steps = [StepSpec(kind=StepKind.COLLEGE)]
-    if field in permissions.LOCKED_FIELDS:
-        steps.append(StepSpec(kind=StepKind.REGISTRAR))
-    return steps
-
-
 def _coerce(field: str, text: str) -> Any:
     model_field = Student._meta.get_field(field)
     if isinstance(model_field, models.DateField):
@@ -401,8 +337,12 @@ def _coerce(field: str, text: str) -> Any:
     return text
 
 
-def _preview_correction(student: Student, field: str, text: str) -> dict[str, Any]:
-    """Validate the record as it would be after the correction, so bad values are refused early."""
+def preview_correction(student: Student, field: str, text: str) -> dict[str, Any]:
+    """Validate the record as it would be after the correction, so bad values are refused early.
+
+    Returns {field: value} with the value coerced to the field's type; raises DomainError
+    (field "requested_value") with the first reason the record would refuse it.
+    """
     current = {f: getattr(student, f) for f in permissions.EDITABLE_FIELDS}
     value = _coerce(field, text)
     try:
@@ -412,177 +352,6 @@ def _preview_correction(student: Student, field: str, text: str) -> dict[str, An
     except ValidationFailed as exc:
         raise DomainError(next(iter(exc.errors.values()))[0], field="requested_value") from exc
     return {field: value}
-
-
-# Allowed transitions of a correction request; everything else is refused.
-CORRECTION_TRANSITIONS: dict[str, frozenset[str]] = {
-    CorrectionStatus.PENDING: frozenset(
-        {CorrectionStatus.APPROVED, CorrectionStatus.REJECTED, CorrectionStatus.WITHDRAWN}
-    ),
-    CorrectionStatus.APPROVED: frozenset(),
-    CorrectionStatus.REJECTED: frozenset(),
-    CorrectionStatus.WITHDRAWN: frozenset(),
-}
-
-
-def correction_decide(
-    *, actor: Actor, correction: CorrectionRequest, approve: bool, note: str = ""
-) -> CorrectionRequest:
-    """Approve or reject the active step of a pending correction's flow.
-
-    The last approval applies the value to the record (through `CorrectionFlowHandler`, in the
-    same transaction). Raises DomainError on a decided request or a rejection without a reason,
-    PermissionDenied for someone who may not decide the active step.
-    """
-    user = _require_user(actor)
-    target = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
-    if correction.flow_id is None:
-        return _correction_decide_directly(actor, correction, approve, note)
-    # The request's own status speaks first ("不能再通过"), read fresh and not on the caller's
-    # object (`_transition` moves the status it checks).
-    _transition(CorrectionRequest.objects.get(pk=correction.pk), target)
-    if not correction_can_decide(user, correction):
-        raise PermissionDenied(
-            "您无权审核该更正申请（涉及学信网锁定字段的须由校级学籍管理员审核）。"
-        )
-    if not approve and not note.strip():
-        raise DomainError("驳回时请填写理由。", field="note")
-    flow = correction.flow
-    assert flow is not None
-    if approve:
-        flow_approve(actor=actor, flow=flow, comment=note)
-    else:
-        flow_reject(actor=actor, flow=flow, reason=note)
-    return CorrectionRequest.objects.select_related("student", "flow").get(pk=correction.pk)
-
-
-def correction_can_decide(user: User, correction: CorrectionRequest) -> bool:
-    """May `user` decide the step the correction waits on now?"""
-    if correction.flow_id is None:
-        return permissions.can_decide_correction(user, correction)
-    step = FlowStep.objects.filter(flow_id=correction.flow_id, state=StepState.ACTIVE).first()
-    return step is not None and can_act_on_step(user, step)
-
-
-def _correction_decide_directly(
-    actor: Actor, correction: CorrectionRequest, approve: bool, note: str
-) -> CorrectionRequest:
-    """Requests submitted before the approval engine (no flow): decided in one step."""
-    user = _require_user(actor)
-    if not permissions.can_decide_correction(user, correction):
-        raise PermissionDenied(
-            "您无权审核该更正申请（涉及学信网锁定字段的须由校级学籍管理员审核）。"
-        )
-    target = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
-    if not approve and not note.strip():
-        raise DomainError("驳回时请填写理由。", field="note")
-    with transaction.atomic():
-        locked = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
-        _transition(locked, target)
-        _correction_settle(actor, locked, target, note)
-    return locked
-
-
-def _correction_settle(actor: Actor, locked: CorrectionRequest, target: str, note: str) -> None:
-    """Record the outcome on the request (applying the value when approved) and audit it."""
-    user = actor.user
-    locked.status = target
-    if target == CorrectionStatus.APPROVED:
-        values = _preview_correction(locked.student, locked.field, locked.requested_value)
-        _write_changes(actor, locked.student, values, f"更正申请 #{locked.pk}", "student.correct")
-        StatusLedgerEntry.objects.create(
-            student=locked.student,
-            action=LedgerAction.CORRECTED,
-            effective_date=timezone.localdate(),
-            actor=user,
-            note=f"{_label(locked.field)}：{locked.current_value} → {locked.requested_value}",
-        )
-    if target != CorrectionStatus.WITHDRAWN:
-        locked.decided_by = user
-        locked.decided_at = timezone.now()
-        locked.decision_note = note.strip()[:400]
-    locked.save()
-    approve = target == CorrectionStatus.APPROVED
-    audit_record(
-        actor=actor,
-        action=f"correction.{target}",
-        target=locked,
-        summary=(
-            f"撤回 {locked.student.student_number} 的更正申请"
-            if target == CorrectionStatus.WITHDRAWN
-            else f"{'通过' if approve else '驳回'} {locked.student.student_number} 的更正申请"
-        ),
-        before={"status": CorrectionStatus.PENDING},
-        after={"status": target, "note": note} if note else {"status": target},
-    )
-
-
-def correction_withdraw(*, actor: Actor, correction: CorrectionRequest) -> CorrectionRequest:
-    """The submitter withdraws a pending request (and its flow)."""
-    user = _require_user(actor)
-    if correction.submitted_by_id != user.pk:
-        raise PermissionDenied("只有申请人可以撤回。")
-    _transition(CorrectionRequest.objects.get(pk=correction.pk), CorrectionStatus.WITHDRAWN)
-    if correction.flow is not None:
-        flow_withdraw(actor=actor, flow=correction.flow)
-        return CorrectionRequest.objects.get(pk=correction.pk)
-    with transaction.atomic():
-        locked = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
-        _transition(locked, CorrectionStatus.WITHDRAWN)
-        _correction_settle(actor, locked, CorrectionStatus.WITHDRAWN, "")
-    return locked
-
-
-class CorrectionFlowHandler:
-    """Keeps a correction request in step with its flow; the last approval applies the value."""
-
-    label = "信息更正"
-
-    def check_approve(self, flow: Flow, step: FlowStep, actor: Actor, final: bool) -> None:
-        if final:
-            correction = CorrectionRequest.objects.select_related("student").get(pk=flow.subject_id)
-            # The record may have changed since submission: validate the value again now.
-            _preview_correction(correction.student, correction.field, correction.requested_value)
-
-    def on_transition(self, flow: Flow, actor: Actor, verb: str) -> None:
-        target = {
-            FlowVerb.APPROVE_FINAL: CorrectionStatus.APPROVED,
-            FlowVerb.REJECT: CorrectionStatus.REJECTED,
-            FlowVerb.WITHDRAW: CorrectionStatus.WITHDRAWN,
-        }.get(FlowVerb(verb))
-        if target is None:
-            return
-        locked = (
-            CorrectionRequest.objects.select_for_update()
-            .select_related("student")
-            .get(pk=flow.subject_id)
-        )
-        _transition(locked, target)
-        note = (
-            flow.actions.filter(verb=verb).order_by("-pk").values_list("comment", flat=True).first()
-            or ""
-        )
-        _correction_settle(actor, locked, target, note)
-
-    def url(self, flow: Flow) -> str:
-        return reverse("correction-detail", args=[flow.subject_id])
-
-
-# The verb for each target, for the refusal message ("不能再通过", not "不能再已通过").
-_TRANSITION_VERBS = {
-    CorrectionStatus.APPROVED: "通过",
-    CorrectionStatus.REJECTED: "驳回",
-    CorrectionStatus.WITHDRAWN: "撤回",
-}
-
-
-def _transition(correction: CorrectionRequest, target: str) -> None:
-    if target not in CORRECTION_TRANSITIONS[correction.status]:
-        raise DomainError(
-            f"该申请当前为“{correction.get_status_display()}”，不能再"
-            f"{_TRANSITION_VERBS[CorrectionStatus(target)]}。"
-        )
-    correction.status = target
 
 
 def student_status_set(

@@ -21,18 +21,10 @@ urlpatterns = [
         name="student-reveal-id",
     ),
     path("me/", views.MyRecordView.as_view(), name="my-record"),
-    path("me/corrections/", views.MyCorrectionsView.as_view(), name="my-corrections"),
-    path(
-        "me/corrections/<int:pk>/withdraw/",
-        views.MyCorrectionWithdrawView.as_view(),
-        name="my-correction-withdraw",
-    ),
     path("me/parents/", views.MyParentsView.as_view(), name="my-parents"),
     path(
         "me/parents/<int:pk>/consent/",
         views.MyParentConsentView.as_view(),
         name="my-parent-consent",
     ),
-    path("corrections/", views.CorrectionListView.as_view(), name="correction-list"),
-    path("corrections/<int:pk>/", views.CorrectionDetailView.as_view(), name="correction-detail"),
 ]

@@ -1,4 +1,7 @@
-"""Pages of the student record: home, list and search, detail, edit, corrections, consent.
+"""Pages of the student record: home, list and search, detail, edit, consent.
+
+The correction-request pages are in `changes/correction_views.py` (they use the approval
+engine, which sits above this app).
 
 Views parse input, check permission with `permissions` predicates, call one selector or service
 and render. Scope is the selectors' job: anything outside it is a 404, never a 403.
@@ -24,21 +27,12 @@ from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from xueji.students import permissions, selectors, services
 from xueji.students.display import record_sections
-from xueji.students.forms import (
-    CorrectionDecisionForm,
-    CorrectionFilterForm,
-    CorrectionForm,
-    StudentEditForm,
-    StudentFilterForm,
-    field_label,
-)
+from xueji.students.forms import StudentEditForm, StudentFilterForm
 from xueji.students.models import Student, StudentStatus
-from xueji.workflow.selectors import flow_panel_context
 
 PAGE_SIZE = 50
 # Statuses that get their own column in the home page's per-college table.
 HOME_STATUS_COLUMNS = (StudentStatus.IN_SCHOOL, StudentStatus.SUSPENDED, StudentStatus.RESERVED)
-CORRECTION_PAGE_SIZE = 30
 
 
 class PageView(LoginRequiredMixin, View):
@@ -246,121 +240,6 @@ class StudentEditView(PageView):
         self, request: HttpRequest, student: Student, form: StudentEditForm
     ) -> HttpResponse:
         context = {"student": student, "form": form, "locked": permissions.LOCKED_FIELDS}
-        return render(request, self.template_name, context)
-
-
-# --- Correction requests -------------------------------------------------------------------
-
-
-class MyCorrectionsView(PageView):
-    """A student's own correction requests, and the form to submit one."""
-
-    template_name = "students/my_corrections.html"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        student = selectors.student_for_user(request.user)
-        return self._render(request, student, CorrectionForm())
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        student = selectors.student_for_user(request.user)
-        form = CorrectionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.correction_submit(
-                    actor=Actor.from_request(request),
-                    student=student,
-                    field=form.cleaned_data["field"],
-                    requested_value=form.cleaned_data["requested_value"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except DomainError as exc:
-                form.add_domain_error(exc.field, exc.message)
-            else:
-                messages.success(request, _("更正申请已提交，请等待审核。"))
-                return redirect("my-corrections")
-        return self._render(request, student, form)
-
-    def _render(self, request: HttpRequest, student: Student, form: CorrectionForm) -> HttpResponse:
-        corrections = selectors.correction_list_visible_to(request.user).filter(student=student)
-        context = {"student": student, "form": form, "corrections": corrections}
-        return render(request, self.template_name, context)
-
-
-class MyCorrectionWithdrawView(PageView):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        correction = selectors.get_correction_for(request.user, pk)
-        try:
-            services.correction_withdraw(actor=Actor.from_request(request), correction=correction)
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("申请已撤回。"))
-        return redirect("my-corrections")
-
-
-class CorrectionListView(StaffPageView):
-    template_name = "students/correction_list.html"
-    student_redirect = "my-corrections"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        form = CorrectionFilterForm(request.GET)
-        corrections = selectors.corrections_ordered(request.user, status=form.status_value())
-        page = Paginator(corrections, CORRECTION_PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(request, self.template_name, {"form": form, "page": page})
-
-
-class CorrectionDetailView(StaffPageView):
-    template_name = "students/correction_detail.html"
-    student_redirect = "my-corrections"
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        correction = selectors.get_correction_for(request.user, pk)
-        return self._render(request, correction, CorrectionDecisionForm())
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        correction = selectors.get_correction_for(request.user, pk)
-        if not services.correction_can_decide(request.user, correction):
-            raise HttpForbidden(
-                _("您无权审核该更正申请（涉及学信网锁定字段的须由校级学籍管理员审核）。")
-            )
-        form = CorrectionDecisionForm(request.POST)
-        if form.is_valid():
-            approve = form.cleaned_data["decision"] == "approve"
-            try:
-                services.correction_decide(
-                    actor=Actor.from_request(request),
-                    correction=correction,
-                    approve=approve,
-                    note=form.cleaned_data["note"],
-                )
-            except DomainError as exc:
-                form.add_error("note" if exc.field == "note" else None, exc.message)
-            else:
-                messages.success(request, _("已通过该申请。") if approve else _("已驳回该申请。"))
-                return redirect("correction-detail", pk=correction.pk)
-        return self._render(request, correction, form)
-
-    def _render(
-        self, request: HttpRequest, correction: Any, form: CorrectionDecisionForm
-    ) -> HttpResponse:
-        context = {
-            "correction": correction,
-            "field_label": field_label(correction.field),
-            "form": form,
-            "can_decide": correction.status == "pending"
-            and services.correction_can_decide(request.user, correction),
-            "locked": correction.field in permissions.LOCKED_FIELDS,
-            # A requested 证件号码 stays masked here too; the service checked it on submission.
-            "sensitive": correction.field == "id_number",
-        }
-        if correction.flow is not None:
-            # The approval record (steps, comments, attachments) from the engine; the
-            # decision itself stays in this page's form, which applies the value.
-            panel = flow_panel_context(request.user, correction.flow)
-            panel["can_act"] = panel["needs_minute"] = False
-            context.update(panel)
         return render(request, self.template_name, context)
 
 

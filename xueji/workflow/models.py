@@ -35,7 +35,7 @@ class StepState(models.TextChoices):
     APPROVED = "approved", _("已同意")
     REJECTED = "rejected", _("已驳回")
     RETURNED = "returned", _("已退回")
-    SKIPPED = "skipped", _("学院终审，免于此步")
+    SKIPPED = "skipped", _("免于此步")
     CANCELLED = "cancelled", _("已取消")
 
 

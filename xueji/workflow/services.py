@@ -82,12 +82,14 @@ MAX_TEXT = 2000
 @dataclass(frozen=True)
 class StepSpec:
     """One step of a chain to start: a `StepKind` value, an optional label, its deadline in
-    days, and whether the school let the college finish before it (then it is skipped)."""
+    days, and whether it is skipped — with the reason recorded on the step (by default: the
+    school let the college finish before it)."""
 
     kind: str
     label: str = ""
     due_days: int = 5
     skipped: bool = False
+    skip_reason: str = ""
 
 
 def _transition(flow: Flow, verb: str) -> str:
@@ -211,7 +213,7 @@ def flow_start(
         if spec.kind not in StepKind.values:
             raise DomainError(f"未知的审批环节“{spec.kind}”。")
         if spec.skipped and spec.kind == StepKind.PRESIDENT_OFFICE:
-            # 41号令 第三十二条、第五十六条: the 校长办公会 decides; no one may finish before it.
+            # 41号令 第三十一条、第五十六条: the 校长办公会 decides; no one may finish before it.
             raise DomainError("校长办公会决定环节不能跳过。")
         if spec.due_days < 1:
             raise DomainError("每步办理期限至少 1 天。")
@@ -234,7 +236,7 @@ def flow_start(
                 label=spec.label or str(StepKind(spec.kind).label),
                 due_days=spec.due_days,
                 state=StepState.SKIPPED if spec.skipped else StepState.WAITING,
-                comment=SKIPPED_COMMENT if spec.skipped else "",
+                comment=(spec.skip_reason or SKIPPED_COMMENT) if spec.skipped else "",
             )
             for position, spec in enumerate(steps, start=1)
         )

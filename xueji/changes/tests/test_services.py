@@ -97,6 +97,7 @@ def test_a_suspension_approved_by_counsellor_then_college_takes_effect_today(cas
     assert (current.status, current.valid_from) == (StudentStatus.SUSPENDED, today)
     entry = StatusLedgerEntry.objects.filter(student=student).latest("id")
     assert entry.to_status == StudentStatus.SUSPENDED and request.number in entry.note
+    assert entry.actor == cast.college_admin  # whose approval made it final
     assert request.before["status"] == StudentStatus.IN_SCHOOL
     assert request.after["status"] == StudentStatus.SUSPENDED
     event = OutboxEvent.objects.get(student=student)
@@ -124,6 +125,8 @@ def test_a_future_dated_change_waits_for_its_day_and_the_sweep_applies_it(cast: 
     cast.student.refresh_from_db()
     assert request.status == ChangeStatus.APPLIED
     assert cast.student.status == StudentStatus.SUSPENDED
+    entry = StatusLedgerEntry.objects.filter(student=cast.student).latest("id")
+    assert entry.actor == cast.college_admin  # applied by the sweep, recorded as approved by
     # Running the sweep again changes nothing.
     assert services.changes_apply_due(later) == 0
 
@@ -410,3 +413,25 @@ def test_plan_skips_steps_at_or_below_the_initiator_and_those_delegated(cast: Ca
     withdrawal = change_type("withdrawal")
     plan = services.plan_steps(withdrawal, "registrar")
     assert [s.kind for s in plan if not s.skipped] == [StepKind.PRESIDENT_OFFICE]
+
+
+def test_the_student_and_counsellor_are_reminded_once_before_a_suspension_ends(
+    cast: Cast,
+) -> None:
+    request = suspension(cast, timezone.localdate(), months=1)  # ends in 30 days
+    approve(cast, cast.counsellor, request)
+    request = approve(cast, cast.college_admin, request)
+    assert request.status == ChangeStatus.APPLIED
+    assert services.changes_remind_ending(timezone.now()) == 1
+    for user in (cast.student_user, cast.counsellor):
+        note = Notification.objects.filter(user=user, title__contains="期满").get()
+        assert "复学" in note.body
+    # Once only.
+    assert services.changes_remind_ending(timezone.now()) == 0
+
+
+def test_no_reminder_for_a_period_far_from_its_end(cast: Cast) -> None:
+    request = suspension(cast, timezone.localdate(), months=6)
+    approve(cast, cast.counsellor, request)
+    approve(cast, cast.college_admin, request)
+    assert services.changes_remind_ending(timezone.now()) == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Page
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -19,6 +18,7 @@ STATUS_COLOURS = {
     StudentStatus.IN_SCHOOL: "success",
     StudentStatus.SUSPENDED: "warning",
     StudentStatus.RESERVED: "info",
+    StudentStatus.ADMISSION_RESERVED: "info",
     StudentStatus.GRADUATED: "primary",
     StudentStatus.COMPLETED: "primary",
     StudentStatus.NON_COMPLETION: "secondary",
@@ -66,13 +66,6 @@ def correction_badge(status: str) -> SafeString:
     label = CorrectionStatus(status).label if status in CorrectionStatus.values else status
     colour = CORRECTION_COLOURS.get(status, "secondary")
     return format_html('<span class="badge text-bg-{}">{}</span>', colour, label)
-
-
-@register.filter
-def elided_pages(page: Page) -> list[int | None]:
-    """Page numbers around the current one, None where numbers are left out."""
-    numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return [n if isinstance(n, int) else None for n in numbers]
 
 
 @register.filter
