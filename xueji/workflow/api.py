@@ -25,6 +25,7 @@ from xueji.workflow.models import Attachment, Flow, FlowAction, FlowStep
 
 
 class StepSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="title", read_only=True)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", default=None)
     on_behalf_of = serializers.CharField(source="on_behalf_of.username", default=None)

@@ -140,6 +140,11 @@ class FlowStep(models.Model):
     def __str__(self) -> str:
         return f"{self.flow_id}/{self.position} {self.kind} {self.state}"
 
+    @property
+    def title(self) -> str:
+        """The step's own label if it was given one, else its kind in the reader's language."""
+        return self.label or str(self.get_kind_display())
+
 
 class FlowAction(models.Model):
     """What happened to a flow, in order: the history shown on the request page."""

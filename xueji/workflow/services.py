@@ -233,7 +233,7 @@ def flow_start(
                 flow=flow,
                 position=position,
                 kind=spec.kind,
-                label=spec.label or str(StepKind(spec.kind).label),
+                label=spec.label,
                 due_days=spec.due_days,
                 state=StepState.SKIPPED if spec.skipped else StepState.WAITING,
                 comment=(spec.skip_reason or SKIPPED_COMMENT) if spec.skipped else "",
@@ -256,7 +256,7 @@ def flow_start(
                 "skipped": [step.kind for step in created if step.state == StepState.SKIPPED],
             },
         )
-        _notify_step(flow, first, f"待审批：{flow.title}", f"{first.label}，请在期限内办理。")
+        _notify_step(flow, first, f"待审批：{flow.title}", f"{first.title}，请在期限内办理。")
         handler.on_transition(flow, actor, Verb.START)
     return flow
 
@@ -289,7 +289,7 @@ def flow_approve(
         step = _current_step(locked)
         principal = permissions.step_principal(user, step)
         if principal is None:
-            raise PermissionDenied(f"您不是当前环节（{step.label}）的审批人。")
+            raise PermissionDenied(f"您不是当前环节（{step.title}）的审批人。")
         minute_number = (minute_number or "").strip()
         if step.kind == StepKind.PRESIDENT_OFFICE and (not minute_number or minute_date is None):
             raise DomainError(
@@ -319,7 +319,7 @@ def flow_approve(
         _record(locked, verb, user, comment, step)
         _finish(locked, actor, verb, status, now)
         if following is not None:
-            _notify_step(locked, following, f"待审批：{locked.title}", f"{following.label}")
+            _notify_step(locked, following, f"待审批：{locked.title}", f"{following.title}")
         else:
             notify(
                 users=_applicant_side(locked),
@@ -350,7 +350,7 @@ def _decide_against(
         step = _current_step(locked)
         principal = permissions.step_principal(user, step)
         if principal is None:
-            raise PermissionDenied(f"您不是当前环节（{step.label}）的审批人。")
+            raise PermissionDenied(f"您不是当前环节（{step.title}）的审批人。")
         step.state = step_state
         step.decided_by = user
         step.on_behalf_of = principal if principal.pk != user.pk else None
@@ -670,7 +670,7 @@ def flow_remind_overdue(now: datetime) -> int:
                 step.flow,
                 step,
                 f"催办：{step.flow.title}",
-                f"{step.label}已超过办理期限 {overdue_days} 天，请尽快处理。",
+                f"{step.title}已超过办理期限 {overdue_days} 天，请尽快处理。",
             )
             reminded += 1
     return reminded

@@ -137,3 +137,14 @@ def test_a_college_admin_cannot_override_a_rule_on_the_page(client: Client, cast
     assert "只有校级学籍管理员可以豁免规则" in response.content.decode()
     request.refresh_from_db()
     assert request.overrides == []
+
+
+def test_the_english_pages_show_the_types_english_name_and_step_titles(
+    client: Client, cast: Cast
+) -> None:
+    request = suspension(cast, timezone.localdate())
+    client.force_login(cast.counsellor)
+    client.cookies["django_language"] = "en"
+    body = client.get(f"/changes/{request.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Suspension of study" in body
+    assert "Counsellor review" in body or "counsellor review" in body.lower()
