@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("xueji.org.api")),
     path("", include("xueji.students.api")),
     path("", include("xueji.notifications.api")),
+    path("", include("xueji.jobs.api")),
     path("", include("xueji.workflow.api")),
     path("", include("xueji.changes.api")),
     path("", include("xueji.exchange.api")),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "xueji.org",
     "xueji.accounts",
     "xueji.students",
+    "xueji.jobs",
     "xueji.notifications",
     "xueji.workflow",
     "xueji.exchange",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("org/", include("xueji.org.urls")),
     path("audit/", include("xueji.audit.urls")),
     path("notifications/", include("xueji.notifications.urls")),
+    path("jobs/", include("xueji.jobs.urls")),
     path("workbench/", include("xueji.workflow.urls")),
     path("changes/", include("xueji.changes.urls")),
     path("exchange/", include("xueji.exchange.urls")),

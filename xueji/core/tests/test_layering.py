@@ -22,8 +22,9 @@ _BASE = {"core"}
 _RECORD = {"core", "audit", "org", "accounts"}
 _STUDENTS = _RECORD | {"students"}
 # What each app may import, bottom to top:
-# core < audit < org < accounts < students < notifications < workflow < exchange < registration
-# < changes < dashboard. notifications needs only accounts; exchange and registration stand on
+# core < audit < org < accounts < students < jobs < notifications < workflow < exchange
+# < registration < changes < dashboard. jobs (long work with progress) stands on students only
+# for the page base view. notifications needs only accounts; exchange and registration stand on
 # students and notifications, not on the approval engine.
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
@@ -31,12 +32,14 @@ ALLOWED: dict[str, set[str]] = {
     "org": {"core", "audit"},
     "accounts": {"core", "audit", "org"},
     "students": _RECORD,
+    "jobs": _STUDENTS,
     "notifications": {"core", "accounts"},
     "workflow": _STUDENTS | {"notifications"},
-    "exchange": _STUDENTS | {"notifications"},
-    "registration": _STUDENTS | {"notifications"},
-    "changes": _STUDENTS | {"notifications", "workflow", "exchange", "registration"},
-    "dashboard": _STUDENTS | {"notifications", "workflow", "exchange", "registration", "changes"},
+    "exchange": _STUDENTS | {"jobs", "notifications"},
+    "registration": _STUDENTS | {"jobs", "notifications"},
+    "changes": _STUDENTS | {"jobs", "notifications", "workflow", "exchange", "registration"},
+    "dashboard": _STUDENTS
+    | {"jobs", "notifications", "workflow", "exchange", "registration", "changes"},
 }
 TEMPLATE_REFERENCE = re.compile(r"""{%\s*(?:include|extends)\s+["']([\w-]+)/""")
 
