@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -137,4 +137,8 @@ urlpatterns = [
     path("deliveries/", DeliveryListView.as_view(), name="api-delivery-list"),
     path("deliveries/<int:delivery_id>/ack/", DeliveryAckView.as_view(), name="api-delivery-ack"),
     path("events/<str:event_id>/", EventDetailView.as_view(), name="api-event-detail"),
+    path("", include("xueji.exchange.feed_api")),
+    path("", include("xueji.exchange.imports_api")),
+    path("", include("xueji.exchange.chsi_api")),
+    path("", include("xueji.exchange.crosscheck_api")),
 ]

@@ -1,4 +1,4 @@
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from xueji.exchange import views
 
@@ -16,4 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.DepartmentSecretRotateView.as_view(),
         name="department-secret-rotate",
     ),
+    # Imports, CHSI exports and the admission cross-check have their own modules.
+    path("imports/", include("xueji.exchange.imports_urls")),
+    path("chsi/", include("xueji.exchange.chsi_urls")),
+    path("crosscheck/", include("xueji.exchange.crosscheck_urls")),
 ]
