@@ -183,13 +183,26 @@ if DEBUG:
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("XUEJI_MEDIA_ROOT", VAR_DIR / "media"))
 
-# Background work goes through Django's tasks API: the database-backed worker by default
-# (`manage.py db_worker`, started by `make run`).
-TASKS = {
+# Background work goes through Django's tasks API. XUEJI_TASKS_BACKEND picks the backend:
+# "db" (default) keeps the queue in the database, worked by `manage.py task_worker` (started by
+# `make run`); "redis" puts it on Redis at XUEJI_REDIS_URL (RQ), worked by the same command on
+# any number of machines. A dotted backend path is accepted too. See docs/howto/background-jobs.md.
+TASKS_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_rq.RQBackend",
+}
+_tasks_backend = os.environ.get("XUEJI_TASKS_BACKEND", "db").strip() or "db"
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS.get(_tasks_backend, _tasks_backend)}}
+REDIS_URL = os.environ.get("XUEJI_REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {
     "default": {
-        "BACKEND": os.environ.get("XUEJI_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "URL": REDIS_URL,
+        # RQ stops a job after this many seconds; a large import or export may take long.
+        "DEFAULT_TIMEOUT": env_int("XUEJI_TASK_TIMEOUT", 6 * 3600),
     }
 }
+if TASKS["default"]["BACKEND"] == TASKS_BACKENDS["redis"]:
+    INSTALLED_APPS.append("django_rq")
 
 # Links in e-mails, notifications and webhook payloads point here.
 BASE_URL = os.environ.get("XUEJI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

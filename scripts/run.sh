@@ -10,7 +10,7 @@ PORT="${XUEJI_PORT:-8000}"
 scripts/setup.sh
 .venv/bin/python manage.py seed_demo --students "${XUEJI_DEMO_STUDENTS:-2000}"
 
-.venv/bin/python manage.py db_worker &
+.venv/bin/python manage.py task_worker &
 worker=$!
 # Periodic sweeps: changes due today take effect, overdue approvals are reminded, webhook
 # deliveries are retried, registration reminders go out.

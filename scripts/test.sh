@@ -19,6 +19,11 @@ say "Checking the services the tests need"
 import sys, psycopg
 psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://"), connect_timeout=5).close()
 PY
+export XUEJI_TEST_REDIS_URL="${XUEJI_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+.venv/bin/python - "$XUEJI_TEST_REDIS_URL" <<'PY' || fail "Redis is not reachable at $XUEJI_TEST_REDIS_URL (set XUEJI_TEST_REDIS_URL, or start it: redis-server --daemonize yes; apt-get install redis-server if missing)"
+import sys, redis
+redis.Redis.from_url(sys.argv[1], socket_connect_timeout=5).ping()
+PY
 
 say "ruff"
 .venv/bin/ruff check .

@@ -8,6 +8,8 @@ class JobsConfig(AppConfig):
 
     def ready(self) -> None:
         from xueji.core import periodic
+        from xueji.jobs import registry, selftest
         from xueji.jobs.services import jobs_mark_stale
 
         periodic.register("jobs.mark_stale", 120, jobs_mark_stale)
+        registry.register(selftest.KIND, selftest.run_selftest)

@@ -76,3 +76,21 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+
+class SelftestRow(models.Model):
+    """Rows written by the `jobs.selftest` kind (`manage.py job_selftest`): proof that a worker
+    picked the job up and committed its one transaction. Harmless; safe to delete."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="selftest_rows")
+    number = models.PositiveIntegerField(_("序号"))
+
+    class Meta:
+        verbose_name = _("后台进程自检记录")
+        verbose_name_plural = _("后台进程自检记录")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="selftest_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.number}"

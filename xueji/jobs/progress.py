@@ -6,11 +6,15 @@ import time
 
 from django.utils import timezone
 
-from xueji.jobs.models import Job
+from xueji.jobs.models import Job, JobStatus
 
 
 class JobCancelled(Exception):
     """Raised inside a runner when someone asked to cancel; nothing of the run is kept."""
+
+
+class JobAbandoned(Exception):
+    """Raised inside a runner whose job was marked failed meanwhile (no progress for too long)."""
 
 
 class Progress:
@@ -41,8 +45,13 @@ class Progress:
         self._write()
 
     def check_cancel(self) -> None:
-        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+        """Stop if someone asked to cancel, or if the job is no longer this run's (the stale
+        sweep gave up on it and someone may have re-run it): its writes must not land twice."""
+        state = Job.objects.filter(pk=self.job.pk).values("cancel_requested", "status").first()
+        if state is None or state["cancel_requested"]:
             raise JobCancelled
+        if state["status"] != JobStatus.RUNNING:
+            raise JobAbandoned
 
     def _write(self, force: bool = False) -> None:
         now = time.monotonic()

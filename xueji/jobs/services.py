@@ -15,7 +15,7 @@ from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, PermissionDenied
 from xueji.jobs import permissions
 from xueji.jobs.models import FINISHED, Job, JobStatus
-from xueji.jobs.progress import JobCancelled, Progress
+from xueji.jobs.progress import JobAbandoned, JobCancelled, Progress
 from xueji.jobs.registry import runner_for
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def job_run(job_id: int) -> str:
         result = runner_for(job.kind)(job, progress)
     except JobCancelled:
         return _finish(job, JobStatus.CANCELLED, error="已取消，未写入任何数据。")
+    except JobAbandoned:
+        return Job.objects.get(pk=job_id).status  # the sweep's verdict stands
     except DomainError as exc:
         return _finish(job, JobStatus.FAILED, error=exc.message)
     except Exception as exc:  # a bug: keep the job row honest, log the traceback
@@ -83,7 +85,8 @@ def _finish(job: Job, status: str, *, error: str = "", result: dict | None = Non
         fields["result"] = result
     if status == JobStatus.SUCCEEDED:
         fields["done"] = max(job.done, job.total)
-    Job.objects.filter(pk=job.pk).update(**fields)
+    # Only while still running: a job the stale sweep already failed keeps that verdict.
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(**fields)
     return status
 
 
