@@ -1,3 +1,10 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from xueji.exchange import import_views as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.ImportHomeView.as_view(), name="import-home"),
+    path("freshmen/template/", views.ImportTemplateView.as_view(), name="import-template"),
+    path("jobs/<int:pk>/", views.ImportJobView.as_view(), name="import-job"),
+    path("jobs/<int:pk>/confirm/", views.ImportConfirmView.as_view(), name="import-confirm"),
+]
