@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from xueji.exchange import chsi_views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", chsi_views.ChsiExportView.as_view(), name="chsi-export"),
+    path("jobs/<int:pk>/", chsi_views.ChsiJobView.as_view(), name="chsi-job"),
+]
