@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.urls import include, path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -21,6 +23,7 @@ from xueji.core.api import error_responses
 from xueji.core.context import Actor
 from xueji.core.exceptions import NotFound, PermissionDenied
 from xueji.students import selectors as student_selectors
+from xueji.students.api import QueryDateTimeField
 
 
 class ChangeRequestSerializer(serializers.ModelSerializer):
@@ -82,6 +85,17 @@ class ChangeCreateSerializer(serializers.Serializer):
     )
 
 
+class _LastModifiedField(QueryDateTimeField):
+    default_error_messages = {
+        "invalid": "dateLastModified 应为 ISO 8601 时间，如 2026-03-01T08:00:00+08:00。",
+        "required": "dateLastModified 不能为空。",
+        "null": "dateLastModified 不能为空。",
+    }
+
+
+_LAST_MODIFIED = _LastModifiedField()
+
+
 class ChangeListApi(generics.ListAPIView):
     """Requests in the caller's scope (a student: their own), newest first."""
 
@@ -92,8 +106,14 @@ class ChangeListApi(generics.ListAPIView):
             OpenApiParameter("status", str, enum=ChangeStatus.values),
             OpenApiParameter("type", str),
             OpenApiParameter("college", int),
+            OpenApiParameter(
+                "dateLastModified",
+                OpenApiTypes.DATETIME,
+                description="OneRoster 风格增量同步：只返回提交、批准或生效处理时间严格晚于"
+                "（>）此时间的申请（ISO 8601，含时区）。",
+            ),
         ],
-        responses={200: ChangeRequestSerializer(many=True), **error_responses(401)},
+        responses={200: ChangeRequestSerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
@@ -102,12 +122,22 @@ class ChangeListApi(generics.ListAPIView):
         params = self.request.query_params
         status_value = params.get("status", "")
         college = params.get("college", "")
-        return selectors.change_request_list(
+        rows = selectors.change_request_list(
             self.request.user,  # type: ignore[arg-type]
             status=status_value if status_value in ChangeStatus.values else "",
             change_type=params.get("type", "")[:40],
             college=int(college) if college.isdigit() else None,
         )
+        if "dateLastModified" in params:
+            try:
+                since = _LAST_MODIFIED.run_validation(params["dateLastModified"])
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"dateLastModified": exc.detail}) from None
+            # Submitted, approved or applied after the time: what changed in the request.
+            rows = rows.filter(
+                Q(submitted_at__gt=since) | Q(approved_at__gt=since) | Q(applied_at__gt=since)
+            )
+        return rows
 
     @extend_schema(
         request=ChangeCreateSerializer,

@@ -151,3 +151,163 @@ class Delivery(models.Model):
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         return self.acknowledged_at is None and self.ack_due_at <= (now or timezone.now())
+
+
+# --- Admission vs registration cross-check (录取数据与学籍数据比对) --------------------------
+
+
+class AdmissionBatch(models.Model):
+    """One admission data set (录取库) as it came from the admission office or CHSI."""
+
+    name = models.CharField(_("名称"), max_length=120)
+    year = models.PositiveSmallIntegerField(
+        _("录取年份"), help_text=_("与此年级（入学年份）的在籍学生比对。")
+    )
+    source_name = models.CharField(_("来源文件"), max_length=200, blank=True)
+    record_count = models.PositiveIntegerField(_("记录数"), default=0)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    loaded_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    checked_at = models.DateTimeField(_("最近比对时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("录取数据批次")
+        verbose_name_plural = _("录取数据批次")
+        ordering = ["-loaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdmissionRecord(models.Model):
+    """One admitted candidate as the admission list has them. Values are kept normalised
+    (trimmed, half-width, ID upper-case) so that comparing is a plain equality."""
+
+    batch = models.ForeignKey(
+        AdmissionBatch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="records"
+    )
+    row = models.PositiveIntegerField(_("行号"), default=0)
+    candidate_number = models.CharField(_("考生号"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=60)
+    id_number = models.CharField(_("证件号码"), max_length=30, blank=True)
+    gender = models.CharField(_("性别"), max_length=1, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    major_code = models.CharField(_("专业代码"), max_length=8, blank=True)
+    major_name = models.CharField(_("专业名称"), max_length=100, blank=True)
+    level = models.CharField(_("层次"), max_length=10, blank=True)
+    duration = models.DecimalField(_("学制"), max_digits=3, decimal_places=1, null=True, blank=True)
+    photo_present = models.BooleanField(_("有录取照片"), default=False)
+
+    class Meta:
+        verbose_name = _("录取记录")
+        verbose_name_plural = _("录取记录")
+        ordering = ["batch", "row", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "candidate_number"], name="admission_candidate_once"
+            )
+        ]
+        indexes = [models.Index(fields=["batch", "id_number"], name="admission_id_number")]
+
+    def __str__(self) -> str:
+        return f"{self.candidate_number} {self.name}"
+
+
+class DiscrepancyKind(models.TextChoices):
+    FIELD = "field", _("字段不一致")
+    NOT_REGISTERED = "not_registered", _("已录取未注册")
+    NOT_ADMITTED = "not_admitted", _("在籍但不在录取名单")
+
+
+class DiscrepancyStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    RESOLVED = "resolved", _("已更正")
+    ACCEPTED = "accepted", _("确认无误")
+
+
+class Discrepancy(models.Model):
+    """One difference found by a cross-check, and how it was settled.
+
+    The key (batch, kind, candidate, field) is stable across runs, so re-running a check
+    updates the queue instead of duplicating it (see crosscheck.services.crosscheck_apply).
+    """
+
+    batch = models.ForeignKey(
+        AdmissionBatch,
+        verbose_name=_("批次"),
+        on_delete=models.CASCADE,
+        related_name="discrepancies",
+    )
+    kind = models.CharField(_("类别"), max_length=20, choices=DiscrepancyKind.choices)
+    field = models.CharField(_("字段"), max_length=30, blank=True)
+    # 考生号 of the admission record, or of the student when not in the list.
+    candidate_number = models.CharField(_("考生号"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=60, blank=True)
+    record = models.ForeignKey(
+        AdmissionRecord,
+        verbose_name=_("录取记录"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="discrepancies",
+    )
+    student = models.ForeignKey(
+        "students.Student",
+        verbose_name=_("学生"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="admission_discrepancies",
+    )
+    # The college whose staff may settle it: the student's, or the admitted major's.
+    college = models.ForeignKey(
+        "org.College",
+        verbose_name=_("学院"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    admission_value = models.CharField(_("录取数据"), max_length=200, blank=True)
+    record_value = models.CharField(_("学籍数据"), max_length=200, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=DiscrepancyStatus.choices,
+        default=DiscrepancyStatus.OPEN,
+    )
+    found_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("最近比对时间"), default=timezone.now)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolution_note = models.CharField(_("处理说明"), max_length=400, blank=True)
+
+    class Meta:
+        verbose_name = _("比对差异")
+        verbose_name_plural = _("比对差异")
+        ordering = ["batch", "candidate_number", "kind", "field", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "kind", "candidate_number", "field"], name="discrepancy_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["batch", "status"], name="discrepancy_queue"),
+            models.Index(fields=["college", "status"], name="discrepancy_college"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate_number} {self.kind} {self.field}"

@@ -59,7 +59,14 @@ class StudentFilterSerializer(serializers.Serializer):
     )
     modified_since = QueryDateTimeField(
         required=False,
-        help_text="只返回此时间（ISO 8601，含时区）之后修改过的学生，用于增量同步",
+        help_text="只返回此时间（ISO 8601，含时区）及之后修改过的学生（>=）；"
+        "新的同步程序请用 dateLastModified",
+    )
+    dateLastModified = QueryDateTimeField(
+        required=False,
+        help_text="OneRoster 风格增量同步：只返回最后修改时间严格晚于（>）此时间的学生"
+        "（ISO 8601，含时区，如 2026-03-01T08:00:00+08:00）。把上次取到的最大 "
+        "dateLastModified 原样带回，即不重复也不遗漏。",
     )
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -97,7 +104,7 @@ class StudentListView(generics.ListAPIView):
         form = StudentFilterSerializer(data=self.request.query_params.dict())
         form.is_valid(raise_exception=True)
         filters = form.validated_data
-        return selectors.student_search(
+        students = selectors.student_search(
             user=self.request.user,
             query=filters.get("search", ""),
             college=filters.get("college"),
@@ -107,6 +114,10 @@ class StudentListView(generics.ListAPIView):
             status=filters.get("status", ""),
             modified_since=filters.get("modified_since"),
         )
+        if filters.get("dateLastModified") is not None:
+            # OneRoster's filter=dateLastModified>'…': strictly after the given time.
+            students = students.filter(updated_at__gt=filters["dateLastModified"])
+        return students
 
 
 class StudentMeView(APIView):

@@ -1,0 +1,359 @@
+"""Freshman import at 100k rows: dry run + commit, against the machine's limit, both databases.
+
+    python bench/import_100k.py [--rows 100000] [--db sqlite,postgresql]
+
+For each database a fresh one is built (migrate, load_codes, seed_demo 2,000 students for the
+colleges, majors and classes), then, each step in its own child process so that peak memory
+is the step's own:
+
+1. generate — an xlsx of N freshmen with all CHSI columns (valid 居民身份证 numbers, codes,
+   majors and classes of the demo school), and a second copy with 1% bad rows;
+2. limit — the machine's limit: a plain python-calamine read of the file plus a plain
+   `bulk_create` of the same rows as students (no validation, no history, no states, no
+   audit), in a transaction that is rolled back;
+3. ours — the real import: the dry-run job then the commit job (`job_run` in-process, so the
+   figure excludes the worker's pick-up delay), end to end;
+4. bad — the dry run of the file with 1% bad rows (the commit is refused, nothing written).
+
+Prints seconds, peak RSS and ours ÷ limit. Goals (issue 4): ≤ 15 s end to end, ≤ 1 GiB,
+≤ 3× the limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    BENCH_VAR,
+    PYTHON,
+    ROOT,
+    ensure_pg_database,
+    machine,
+    manage,
+    say,
+    target_env,
+)
+
+SCRIPT = str(Path(__file__).resolve())
+GOAL_SECONDS = 15.0
+GOAL_MB = 1024.0
+GOAL_RATIO = 3.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        print(json.dumps(STEPS[args.step](args)))
+        return
+    say(f"machine: {machine()}")
+    files = BENCH_VAR / "import"
+    files.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in args.db.split(","):
+        if name == "postgresql":
+            ensure_pg_database("xueji_bench_import", fresh=True)
+            target = target_env(name, "xueji_bench_import")
+        else:
+            target = target_env(name, "import-bench")
+            for suffix in ("", "-wal", "-shm"):
+                (BENCH_VAR / "import-bench" / f"xueji.sqlite3{suffix}").unlink(missing_ok=True)
+        manage(target, "migrate", "--no-input", "-v", "0")
+        manage(target, "load_codes", "-v", "0")
+        manage(target, "seed_demo", "--students", "2000")
+        good, bad = files / f"freshmen-{args.rows}.xlsx", files / f"freshmen-{args.rows}-bad.xlsx"
+        generated = child(target, "generate", args.rows, str(good))
+        say(f"{name}: generated {args.rows} rows in {generated['seconds']:.1f} s")
+        limit = child(target, "limit", args.rows, str(good))
+        ours = child(target, "ours", args.rows, str(good))
+        bad_run = child(target, "bad", args.rows, str(bad))
+        results.append((name, limit, ours, bad_run))
+    print()
+    print(f"freshman import, {args.rows} rows; {machine()}")
+    for name, limit, ours, bad_run in results:
+        ratio = ours["seconds"] / limit["seconds"]
+        print(
+            f"{name:<11} limit {limit['seconds']:6.1f} s (read {limit['read']:.1f} s + insert "
+            f"{limit['insert']:.1f} s, {limit['rss_mb']:.0f} MB)"
+        )
+        print(
+            f"{name:<11} ours  {ours['seconds']:6.1f} s (dry run {ours['dry_run']:.1f} s + commit "
+            f"{ours['commit']:.1f} s), peak {ours['rss_mb']:.0f} MB, {ratio:.2f}× the limit;"
+            f" created {ours['created']}, errors {ours['errors']}"
+        )
+        verdict = {True: "met", False: "MISSED"}
+        print(
+            f"{name:<11} goals: ≤ {GOAL_SECONDS:.0f} s {verdict[ours['seconds'] <= GOAL_SECONDS]},"
+            f" ≤ {GOAL_MB:.0f} MB {verdict[ours['rss_mb'] <= GOAL_MB]},"
+            f" ≤ {GOAL_RATIO:.0f}× {verdict[ratio <= GOAL_RATIO]}"
+        )
+        print(
+            f"{name:<11} 1% bad rows: dry run {bad_run['seconds']:.1f} s, {bad_run['errors']}"
+            f" errors in {bad_run['error_rows']} rows reported, commit refused:"
+            f" {bad_run['refused']}"
+        )
+
+
+def child(target, step: str, rows: int, path: str) -> dict:
+    out = subprocess.run(
+        [PYTHON, SCRIPT, "--step", step, "--rows", str(rows), "--file", path],
+        env=target.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        sys.stderr.write(out.stdout + out.stderr)
+        raise SystemExit(f"step {step} failed on {target.name}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _django() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def step_generate(args) -> dict:
+    """Write the good file and the 1%-bad copy."""
+    _django()
+    import random
+    from datetime import date
+
+    import xlsxwriter
+
+    from xueji.exchange.imports.columns import FRESHMAN_COLUMNS
+    from xueji.org.models import SchoolClass
+    from xueji.students.idcards import make_resident_id
+
+    started = time.perf_counter()
+    rng = random.Random(2026)
+    classes = list(SchoolClass.objects.select_related("major", "college", "cohort"))
+    year = max(c.cohort.year for c in classes)
+    classes = [c for c in classes if c.cohort.year == year]
+    surnames = (
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余"
+        "杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙"
+        "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    )
+    given = (
+        "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平刚桂英华玉萍红娥玲飞鹏辉宇浩然子涵梓轩欣"
+        "怡雨泽一诺思远嘉怡俊杰佳琪"
+    )
+    rows = []
+    for i in range(args.rows):
+        school_class = classes[i % len(classes)]
+        gender = "1" if i % 2 else "2"
+        birth = date(year - 18, 1 + i % 12, 1 + i % 28)
+        rows.append(
+            {
+                "KSH": f"{year % 100:02d}11010{i:09d}",
+                "XH": f"{year}{i:08d}",
+                "XM": rng.choice(surnames) + rng.choice(given) + rng.choice(given),
+                "XB": gender,
+                "CSRQ": birth.strftime("%Y%m%d"),
+                "ZJLX": "1",
+                "ZJHM": make_resident_id("110101", birth, gender, 1 + (i * 7919) % 998),
+                "ZZMM": "13",
+                "MZ": "01",
+                "ZYDM": school_class.major.national_code,
+                "ZYMC": school_class.major.name,
+                "FY": school_class.college.name,
+                "XSH": "",
+                "BH": school_class.code,
+                "CC": school_class.major.level,
+                "XXXS": "11",
+                "XZ": str(school_class.major.duration.normalize()),
+                "RXRQ": f"{year}0901",
+                "YJBYRQ": f"{year + int(school_class.major.duration)}0630",
+            }
+        )
+    _unique_ids(rows)
+    keys = [c.key for c in FRESHMAN_COLUMNS if c.key in rows[0]]
+    headers = [f"{c.label}({c.key})" for c in FRESHMAN_COLUMNS if c.key in rows[0]]
+    for path, bad in ((args.file, False), (args.file.replace(".xlsx", "-bad.xlsx"), True)):
+        book = xlsxwriter.Workbook(path, {"constant_memory": True})
+        sheet = book.add_worksheet("新生")
+        sheet.write_row(0, 0, headers)
+        for n, row in enumerate(rows, start=1):
+            values = [row[k] for k in keys]
+            if bad and n % 100 == 0:  # 1%: a wrong check digit
+                z = keys.index("ZJHM")
+                values[z] = values[z][:-1] + ("0" if values[z][-1] != "0" else "1")
+            sheet.write_row(n, 0, values)
+        book.close()
+    return {"seconds": time.perf_counter() - started}
+
+
+def _unique_ids(rows: list[dict]) -> None:
+    """Make every ID number unique (the serial part is small), keeping it valid."""
+    from datetime import date
+
+    from xueji.students.idcards import make_resident_id
+
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        serial = 1 + (i * 7919) % 998
+        birth = date(int(row["CSRQ"][:4]), int(row["CSRQ"][4:6]), int(row["CSRQ"][6:]))
+        regions = ("110101", "110102", "110105", "110106", "110107", "110108", "310101", "440103")
+        k = 0
+        while row["ZJHM"] in seen:
+            k += 1
+            row["ZJHM"] = make_resident_id(
+                regions[k % len(regions)], birth, row["XB"], (serial + k) % 998 + 1
+            )
+        seen.add(row["ZJHM"])
+
+
+def step_limit(args) -> dict:
+    """Plain calamine read + plain bulk insert of the same rows, rolled back."""
+    _django()
+    from datetime import date
+    from decimal import Decimal
+
+    from django.db import transaction
+    from python_calamine import CalamineWorkbook
+
+    from xueji.org.models import Cohort, Major, SchoolClass
+    from xueji.students.models import Student
+
+    started = time.perf_counter()
+    sheet = CalamineWorkbook.from_path(args.file).get_sheet_by_index(0).to_python()
+    read = time.perf_counter() - started
+    header, data = sheet[0], sheet[1:]
+    keys = [h.split("(")[-1].rstrip(")") for h in header]
+    classes = {c.code: c for c in SchoolClass.objects.all()}
+    majors = {m.pk: m for m in Major.objects.all()}
+    cohort = Cohort.objects.order_by("-year").first()
+
+    def day(text: str) -> date:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        batch = []
+        for values in data:
+            row = dict(zip(keys, values, strict=False))
+            school_class = classes[str(row["BH"])]
+            batch.append(
+                Student(
+                    candidate_number=str(row["KSH"]),
+                    student_number=str(row["XH"]),
+                    name=row["XM"],
+                    gender=str(row["XB"]),
+                    birth_date=day(str(row["CSRQ"])),
+                    id_type="1",
+                    id_number=str(row["ZJHM"]),
+                    political_status=str(row["ZZMM"]),
+                    ethnicity=str(row["MZ"]),
+                    college_id=school_class.college_id,
+                    major=majors[school_class.major_id],
+                    school_class=school_class,
+                    cohort=cohort,
+                    level=str(row["CC"]),
+                    study_form=str(row["XXXS"]),
+                    duration=Decimal(str(row["XZ"])),
+                    enrollment_date=day(str(row["RXRQ"])),
+                    expected_graduation_date=day(str(row["YJBYRQ"])),
+                )
+            )
+            if len(batch) == 5000:
+                Student.objects.bulk_create(batch)
+                batch = []
+        Student.objects.bulk_create(batch)
+        insert = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return {"seconds": read + insert, "read": read, "insert": insert, "rss_mb": _rss_mb()}
+
+
+def _upload(path: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = Path(path).read_bytes()
+    return SimpleUploadedFile(Path(path).name, data, content_type="application/octet-stream")
+
+
+def step_ours(args) -> dict:
+    _django()
+    from xueji.accounts.models import User
+    from xueji.core.context import Actor
+    from xueji.exchange.imports.services import freshman_import_confirm, freshman_import_start
+    from xueji.jobs.models import Job
+    from xueji.jobs.services import job_run
+
+    actor = Actor(user=User.objects.get(username="registrar"), via="bench")
+    started = time.perf_counter()
+    dry = freshman_import_start(actor=actor, upload=_upload(args.file), dry_run=True)
+    job_run(dry.pk)
+    dry_seconds = time.perf_counter() - started
+    dry.refresh_from_db()
+    if dry.status != "succeeded" or dry.result.get("errors"):
+        raise SystemExit(f"dry run: {dry.status} {dry.error} {dry.result.get('errors')}")
+    commit_started = time.perf_counter()
+    commit = freshman_import_confirm(actor=actor, dry_run=dry)
+    job_run(commit.pk)
+    commit_seconds = time.perf_counter() - commit_started
+    commit = Job.objects.get(pk=commit.pk)
+    if commit.status != "succeeded":
+        raise SystemExit(f"commit: {commit.status} {commit.error}")
+    return {
+        "seconds": dry_seconds + commit_seconds,
+        "dry_run": dry_seconds,
+        "commit": commit_seconds,
+        "rss_mb": _rss_mb(),
+        "created": commit.result.get("created", commit.result.get("new")),
+        "errors": dry.result.get("errors", 0),
+    }
+
+
+def step_bad(args) -> dict:
+    _django()
+    from xueji.accounts.models import User
+    from xueji.core.context import Actor
+    from xueji.core.exceptions import DomainError
+    from xueji.exchange.imports.services import freshman_import_confirm, freshman_import_start
+    from xueji.jobs.services import job_run
+
+    actor = Actor(user=User.objects.get(username="registrar"), via="bench")
+    started = time.perf_counter()
+    dry = freshman_import_start(actor=actor, upload=_upload(args.file), dry_run=True)
+    job_run(dry.pk)
+    seconds = time.perf_counter() - started
+    dry.refresh_from_db()
+    try:
+        freshman_import_confirm(actor=actor, dry_run=dry)
+        refused = False
+    except DomainError:
+        refused = True
+    return {
+        "seconds": seconds,
+        "errors": dry.result.get("errors", 0),
+        "error_rows": dry.result.get("error_rows", 0),
+        "refused": refused,
+    }
+
+
+STEPS = {"generate": step_generate, "limit": step_limit, "ours": step_ours, "bad": step_bad}
+
+
+if __name__ == "__main__":
+    main()
