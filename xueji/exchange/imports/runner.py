@@ -54,6 +54,8 @@ def _load(job: Job, progress: Progress) -> tuple[Plan, str, User]:
     progress.phase("校验", max(len(rows) - 1, 0))
     plan = validate_freshmen(rows, user=user, tick=progress.advance)
     progress.check_cancel()
+    if plan.counts()["rows"] == 0:
+        raise DomainError("文件中没有数据行：请在表头下方逐行填写新生信息后再上传。", field="file")
     return plan, digest, user
 
 

@@ -343,3 +343,17 @@ def test_other_roles_cannot_start_an_import(cast: Cast, who: str) -> None:
     with pytest.raises(PermissionDenied):
         services.freshman_import_start(actor=cast.actor(getattr(cast, who)), upload=upload(b"x"))
     assert not Job.objects.filter(kind__in=[DRY_RUN, COMMIT]).exists()
+
+
+def test_an_empty_template_is_refused_with_a_clear_message(cast) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xueji.exchange.imports.services import freshman_import_start
+    from xueji.exchange.imports.template import freshman_template
+    from xueji.jobs.services import job_run
+
+    upload = SimpleUploadedFile("新生导入模板.xlsx", freshman_template())
+    job = freshman_import_start(actor=cast.actor(cast.registrar), upload=upload, dry_run=True)
+    assert job_run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert "没有数据行" in job.error
