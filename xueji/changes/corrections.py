@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from xueji.accounts.models import User
 from xueji.audit.services import audit_record
-from xueji.changes.services import _require_user
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, PermissionDenied
 from xueji.students import permissions
@@ -106,7 +105,7 @@ def correction_submit(
     field that cannot be corrected, an empty or unchanged value, a value the record would not
     accept, a missing reason or a second pending request for the same field.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_request_correction(user, student):
         raise PermissionDenied("只能为本人档案提交更正申请。")
     if field not in permissions.CORRECTABLE_FIELDS:
@@ -161,7 +160,7 @@ def correction_decide(
     same transaction). Raises DomainError on a decided request or a rejection without a reason,
     PermissionDenied for someone who may not decide the active step.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     target = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
     flow = correction_flow(correction)
     if flow is None:
@@ -186,7 +185,7 @@ def _correction_decide_directly(
     actor: Actor, correction: CorrectionRequest, approve: bool, note: str
 ) -> CorrectionRequest:
     """Requests submitted before the approval engine (no flow): decided in one step."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_decide_correction(user, correction):
         raise PermissionDenied(
             "您无权审核该更正申请（涉及学信网锁定字段的须由校级学籍管理员审核）。"
@@ -206,7 +205,7 @@ def correction_withdraw(*, actor: Actor, correction: CorrectionRequest) -> Corre
 
     Raises PermissionDenied for anyone but the submitter, DomainError once decided.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if correction.submitted_by_id != user.pk:
         raise PermissionDenied("只有申请人可以撤回。")
     _transition(CorrectionRequest.objects.get(pk=correction.pk), CorrectionStatus.WITHDRAWN)

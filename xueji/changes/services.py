@@ -257,7 +257,7 @@ def change_request_submit(
     DomainError; nothing is written when anything is refused. Side effects: notices to the
     first step's approvers (by the engine), one audit event.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     initiator = permissions.initiator_for(user, student)
     if initiator is None or not permissions.can_initiate(user, student, change_type):
         raise PermissionDenied(f"您不能为该学生发起“{change_type.name}”。")
@@ -347,7 +347,7 @@ def change_rules_override(
     *, actor: Actor, request: ChangeRequest, rule: str, reason: str
 ) -> ChangeRequest:
     """The registrar sets one overridable rule aside for this request, with a recorded reason."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_override_rules(user, request):
         raise PermissionDenied("只有校级学籍管理员可以豁免规则。")
     with transaction.atomic():
@@ -371,7 +371,7 @@ def change_details_record(
     *, actor: Actor, request: ChangeRequest, values: dict[str, Any]
 ) -> ChangeRequest:
     """Staff in scope record fields an approver fills (e.g. the college's 复学复查 result)."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if permissions.initiator_for(user, request.student) in (None, Initiator.STUDENT):
         raise PermissionDenied("您无权填写该申请的审核信息。")
     with transaction.atomic():
@@ -692,12 +692,6 @@ def counsellors_of(student: Student) -> Any:
         grants__role="counsellor",
         grants__classes=student.school_class_id,
     ).distinct()
-
-
-def _require_user(actor: Actor) -> User:
-    if actor.user is None or not actor.user.is_authenticated:
-        raise PermissionDenied("请先登录。")
-    return actor.user
 
 
 __all__ = [

@@ -20,6 +20,14 @@ class Actor:
     user_agent: str = ""
     via: str = "web"
 
+    def require_user(self) -> User:
+        """The acting user; PermissionDenied ("请先登录。") when nobody is logged in."""
+        from xueji.core.exceptions import PermissionDenied
+
+        if self.user is None or not self.user.is_authenticated:
+            raise PermissionDenied("请先登录。")
+        return self.user
+
     @classmethod
     def system(cls, via: str = "command") -> Actor:
         return cls(user=None, via=via)

@@ -341,7 +341,7 @@ def delivery_acknowledge(*, actor: Actor, delivery: Delivery, note: str = "") ->
     A member of the department, or the registrar on its behalf. Idempotent: acknowledging
     again changes nothing and keeps the first time and person. Raises PermissionDenied.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_acknowledge(user, delivery):
         raise PermissionDenied("只有该部门的经办人（或校级学籍管理员代为）可以确认收到。")
     with transaction.atomic():
@@ -388,7 +388,7 @@ def delivery_acknowledge(*, actor: Actor, delivery: Delivery, note: str = "") ->
 def delivery_retry(*, actor: Actor, delivery: Delivery) -> Delivery:
     """The registrar re-sends a failed delivery: it becomes pending, due now, with a fresh
     retry schedule. Raises PermissionDenied, or DomainError when it has not failed."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_retry(user):
         raise PermissionDenied("只有校级学籍管理员可以重新推送。")
     with transaction.atomic():
@@ -486,7 +486,7 @@ def department_save(
     """Create (department=None) or change a department: code (fixed once created), name,
     webhook URL (http/https), subscribed change types (empty = all), acknowledgement hours,
     active flag and members. Registrar only. Raises PermissionDenied or ValidationFailed."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_manage_departments(user):
         raise PermissionDenied("只有校级学籍管理员可以设置协同部门。")
     values = department_validate(data, instance=department)
@@ -528,7 +528,7 @@ def _department_snapshot(department: Department) -> dict[str, Any]:
 def department_secret_rotate(*, actor: Actor, department: Department) -> Department:
     """Generate a new signing secret (returned on the department, to be shown once). Deliveries
     from now on are signed with it. The secret itself never enters the audit chain."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_manage_departments(user):
         raise PermissionDenied("只有校级学籍管理员可以更换签名密钥。")
     with transaction.atomic():
@@ -563,9 +563,3 @@ def departments_seed(*, actor: Actor) -> list[Department]:
                 after={"codes": [d.code for d in created]},
             )
     return created
-
-
-def _require_user(actor: Actor) -> User:
-    if actor.user is None or not actor.user.is_authenticated:
-        raise PermissionDenied("请先登录。")
-    return actor.user

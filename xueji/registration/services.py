@@ -36,12 +36,6 @@ from xueji.students.selectors import student_for_user
 MAX_AMOUNT = Decimal("99999999.99")
 
 
-def _require_user(actor: Actor) -> User:
-    if actor.user is None:
-        raise PermissionDenied("请先登录。")
-    return actor.user
-
-
 def _snapshot(registration: TermRegistration) -> dict[str, Any]:
     return {
         "state": registration.state,
@@ -62,7 +56,7 @@ def registration_open(*, actor: Actor, term: Term) -> int:
     created. Raises PermissionDenied for anyone but the registrar, DomainError for a term
     that has ended. One audit event carries the count.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_open_registration(user):
         raise PermissionDenied("只有校级学籍管理员可以开放学期注册。")
     today = timezone.localdate()
@@ -106,7 +100,7 @@ def registration_self(*, actor: Actor, term: Term) -> TermRegistration:
     is not 在校, already registered, past the deadline (or the end of their deferral), or the
     tuition is unpaid (第十二条; 已办理缓缴或资助 counts as settled).
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     student = student_for_user(user)  # NotFound for an account without a record
     if not permissions.can_self_register(user, student):
         raise NotFound("当前账号没有关联的学生档案。")
@@ -163,7 +157,7 @@ def registration_set(
     deferred. Raises PermissionDenied, ValidationFailed (field errors) or DomainError.
     The student is told of the change in the app.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_set_registration(user, registration.student):
         raise PermissionDenied(
             "您无权办理该学生的注册（仅限所带班级的辅导员、本学院教务员或校级学籍管理员）。"
@@ -279,7 +273,7 @@ def finance_status_set(
 
     Raises PermissionDenied or ValidationFailed (state, amount_due).
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_set_finance_status(user):
         raise PermissionDenied("只有校级学籍管理员可以修改学费缴纳状态。")
     amount, errors = _validate_finance(state, amount_due)
@@ -341,7 +335,7 @@ def finance_status_bulk_set(*, actor: Actor, term: Term, rows: Sequence[FinanceR
     existing rows, one bulk update and one bulk insert. One audit event with the count.
     Returns the number of rows written.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_set_finance_status(user):
         raise PermissionDenied("只有校级学籍管理员可以修改学费缴纳状态。")
     numbers = [row.student_number.strip() for row in rows]

@@ -13,6 +13,7 @@ from xueji.org.models import CodeTable
 from xueji.org.selectors import code_item_list, code_name
 from xueji.students import permissions
 from xueji.students.models import CorrectionStatus, Student, StudentStatus
+from xueji.students.services import field_label
 
 DATE_WIDGET = {"type": "date"}
 # Sensitive values shown masked when the user may not edit them (never in full read-only).
@@ -31,10 +32,6 @@ CODE_CHOICE_FIELDS = {
     "study_form": CodeTable.STUDY_FORM,
     "duration": CodeTable.STUDY_DURATION,
 }
-
-
-def field_label(field: str) -> str:
-    return str(Student._meta.get_field(field).verbose_name)
 
 
 def _code_choices(table: str, current: str | None) -> list[tuple[str, str]]:

@@ -203,7 +203,7 @@ def student_create(*, actor: Actor, data: dict[str, Any]) -> Student:
 
     Raises PermissionDenied outside the actor's college, ValidationFailed on bad input.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     college = data.get("college")
     if college is None or not permissions.can_create_student(user, college.pk):
         raise PermissionDenied("您无权在该学院新建学生档案。")
@@ -249,7 +249,7 @@ def student_update(
     Locked CHSI fields need the registrar. Raises PermissionDenied or ValidationFailed and then
     changes nothing.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     allowed = permissions.editable_fields(user, student)
     if not allowed:
         raise PermissionDenied("您无权修改该学生档案。")
@@ -310,7 +310,7 @@ def _save_unique(student: Student) -> None:
 
 def student_reveal_id_number(*, actor: Actor, student: Student, purpose: str = "") -> str:
     """Return the unmasked 证件号码 for a user granted it, recording the read in the audit chain."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_view_full_id(user):
         raise PermissionDenied("您没有查看完整证件号码的权限。")
     # The grant lets a user unmask IDs within their scope, not anyone's.
@@ -362,7 +362,7 @@ def student_status_set(
     The full 学籍异动 flow with approvals builds on this; history is never edited: the current
     state row is closed and a new one opened.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_set_status(user, student):
         raise PermissionDenied("只有校级学籍管理员可以直接变更学籍状态。")
     if status not in StudentStatus.values:
@@ -420,7 +420,7 @@ def parent_link_create(
     *, actor: Actor, student: Student, parent: User, relation: str
 ) -> ParentLink:
     """Link a parent account to a student (staff in scope); visibility waits for consent."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_edit_student(user, student):
         raise PermissionDenied("您无权为该学生关联家长。")
     with transaction.atomic():
@@ -440,7 +440,7 @@ def parent_link_create(
 
 def parent_link_set_consent(*, actor: Actor, link: ParentLink, consent: bool) -> ParentLink:
     """The student gives or withdraws consent for a linked parent to see their record."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if link.student.user_id != user.pk:
         raise PermissionDenied("只有学生本人可以授权或撤回家长查看。")
     with transaction.atomic():
@@ -459,9 +459,3 @@ def parent_link_set_consent(*, actor: Actor, link: ParentLink, consent: bool) ->
             after={"consent": consent},
         )
     return link
-
-
-def _require_user(actor: Actor) -> User:
-    if actor.user is None or not actor.user.is_authenticated:
-        raise PermissionDenied("请先登录。")
-    return actor.user

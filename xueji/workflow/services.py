@@ -104,12 +104,6 @@ def _transition(flow: Flow, verb: str) -> str:
     return target
 
 
-def _require_user(actor: Actor) -> User:
-    if actor.user is None or not actor.user.is_authenticated:
-        raise PermissionDenied("请先登录。")
-    return actor.user
-
-
 def _clean_text(text: str, field: str, *, required: str = "") -> str:
     text = (text or "").strip()
     if required and not text:
@@ -205,7 +199,7 @@ def flow_start(
     Who may apply is the subject's rule; the caller checks it. Raises DomainError for an empty
     chain or an unknown step kind; audit "workflow.start".
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     handler = handler_for(kind)
     if not any(not spec.skipped for spec in steps):
         raise DomainError("审批流程至少需要一个不跳过的环节。")
@@ -279,7 +273,7 @@ def flow_approve(
     decision records the principal in `on_behalf_of`. Audit "workflow.approve" /
     "workflow.approve_final"; notifies the next approvers or the applicant.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     comment = _clean_text(comment, "comment")
     now = timezone.now()
     with transaction.atomic():
@@ -340,7 +334,7 @@ def _decide_against(
     step_state: str,
     missing: str,
 ) -> Flow:
-    user = _require_user(actor)
+    user = actor.require_user()
     reason = _clean_text(reason, "reason", required=missing)
     now = timezone.now()
     with transaction.atomic():
@@ -412,7 +406,7 @@ def flow_return(
 def flow_resubmit(*, actor: Actor, flow: Flow, comment: str = "") -> Flow:
     """The applicant (or the student) sends a returned flow back to the step that returned it,
     with a fresh deadline. Audit "workflow.resubmit"; the step's people are told."""
-    user = _require_user(actor)
+    user = actor.require_user()
     comment = _clean_text(comment, "comment")
     now = timezone.now()
     with transaction.atomic():
@@ -436,7 +430,7 @@ def flow_resubmit(*, actor: Actor, flow: Flow, comment: str = "") -> Flow:
 def flow_withdraw(*, actor: Actor, flow: Flow, reason: str = "") -> Flow:
     """The applicant (or the student the flow is about) stops the flow; steps not decided are
     cancelled. Audit "workflow.withdraw"; the active step's people are told."""
-    user = _require_user(actor)
+    user = actor.require_user()
     reason = _clean_text(reason, "reason")
     now = timezone.now()
     with transaction.atomic():
@@ -459,7 +453,7 @@ def flow_comment(*, actor: Actor, flow: Flow, text: str) -> FlowAction:
     """A comment on the flow's record (any status). The applicant side's comments reach the
     active step's people, staff comments reach the applicant side (in-app only).
     Audit "workflow.comment"."""
-    user = _require_user(actor)
+    user = actor.require_user()
     text = _clean_text(text, "text", required="请填写留言内容。")
     if not permissions.can_comment(user, flow):
         raise PermissionDenied("您无权在该申请下留言。")
@@ -519,7 +513,7 @@ def attachment_add(*, actor: Actor, flow: Flow, upload: UploadedFile, label: str
     student at any time. Raises DomainError for a bad file or label, PermissionDenied otherwise.
     Audit "workflow.attach".
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     label = _clean_text(label, "label", required="请填写材料名称。")[:100]
     if not permissions.can_attach(user, flow):
         raise PermissionDenied("您无权为该申请上传附件（申请已办结，或不在您的范围内）。")
@@ -557,7 +551,7 @@ def flow_batch_approve(*, actor: Actor, flows: Iterable[Flow], comment: str = ""
     Only flows whose type allows batch approval are approved. Returns
     {"approved": [flow ids], "refused": {flow id: message}}.
     """
-    _require_user(actor)
+    actor.require_user()
     approved: list[int] = []
     refused: dict[int, str] = {}
     for flow in flows:
@@ -581,7 +575,7 @@ def delegation_create(
     Raises PermissionDenied for a non-approver, DomainError for a bad deputy or period.
     Audit "workflow.delegation_create"; the deputy is told.
     """
-    user = _require_user(actor)
+    user = actor.require_user()
     if not permissions.can_delegate(user):
         raise PermissionDenied("只有审批人员可以设置审批代理。")
     if deputy.pk == user.pk:
@@ -619,7 +613,7 @@ def delegation_create(
 
 def delegation_revoke(*, actor: Actor, delegation: Delegation) -> Delegation:
     """The principal ends a delegation early. Audit "workflow.delegation_revoke"."""
-    user = _require_user(actor)
+    user = actor.require_user()
     if delegation.principal_id != user.pk:
         raise PermissionDenied("只有委托人可以撤销该代理。")
     with transaction.atomic():
