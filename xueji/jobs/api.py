@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import FileResponse
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -42,7 +44,7 @@ class JobSerializer(serializers.ModelSerializer):
         ]
 
     def get_output_url(self, job: Job) -> str | None:
-        return f"/jobs/{job.pk}/output/" if job.output_file else None
+        return f"/api/v1/jobs/{job.pk}/output/" if job.output_file else None
 
 
 class JobListApi(generics.ListAPIView):
@@ -69,8 +71,24 @@ class JobCancelApi(APIView):
         return Response(JobSerializer(job).data)
 
 
+class JobOutputApi(APIView):
+    """The job's result file (an export, an error report) for a Bearer-token client."""
+
+    @extend_schema(
+        operation_id="jobs_output_retrieve",
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        job = selectors.get_job_for(request.user, pk)  # type: ignore[arg-type]
+        return services.job_output_open(actor=Actor.from_request(request, via="api"), job=job)
+
+
 urlpatterns = [
     path("jobs/", JobListApi.as_view(), name="api-job-list"),
     path("jobs/<int:pk>/", JobDetailApi.as_view(), name="api-job-detail"),
+    path("jobs/<int:pk>/output/", JobOutputApi.as_view(), name="api-job-output"),
     path("jobs/<int:pk>/cancel/", JobCancelApi.as_view(), name="api-job-cancel"),
 ]

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.http import FileResponse
 from django.utils import timezone
 
 from xueji.audit.services import audit_record
 from xueji.core.context import Actor
-from xueji.core.exceptions import DomainError, PermissionDenied
+from xueji.core.exceptions import DomainError, NotFound, PermissionDenied
 from xueji.jobs import permissions
 from xueji.jobs.models import FINISHED, Job, JobStatus
 from xueji.jobs.progress import JobAbandoned, JobCancelled, Progress
@@ -44,10 +45,22 @@ def job_create(
     return job
 
 
+ENQUEUE_FAILED = "任务队列不可用（如 Redis 未连接），任务未开始、未写入任何数据；请稍后重新运行。"
+
+
 def job_enqueue(job_id: int) -> None:
+    """Hand the job to the task backend. When the backend cannot take it (Redis down), the job
+    is marked failed with a clear message instead of waiting in 排队中 forever; re-run works once
+    the queue is back."""
     from xueji.jobs.tasks import job_run_task
 
-    job_run_task.enqueue(job_id)
+    try:
+        job_run_task.enqueue(job_id)
+    except Exception:
+        logger.exception("could not enqueue job %s", job_id)
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(), error=ENQUEUE_FAILED
+        )
 
 
 def job_run(job_id: int) -> str:
@@ -127,6 +140,23 @@ def job_rerun(*, actor: Actor, job: Job) -> Job:
         )
         transaction.on_commit(lambda: job_enqueue(again.pk))
     return again
+
+
+def job_output_open(*, actor: Actor, job: Job) -> FileResponse:
+    """The job's result file as a download, audited (exports can hold unmasked ID numbers).
+
+    Raises NotFound when the job has no result file or the file is gone from storage.
+    """
+    if not job.output_file:
+        raise NotFound("该任务没有结果文件。")
+    name = job.output_file.name.rsplit("/", 1)[-1]
+    try:
+        handle = job.output_file.open("rb")
+    except FileNotFoundError:
+        raise NotFound("结果文件已不在存储中（多台服务器时请确认共享了 media 目录）。") from None
+    with transaction.atomic():
+        audit_record(actor=actor, action="job.output", target=job, summary=f"下载结果文件：{name}")
+    return FileResponse(handle, as_attachment=True, filename=name)
 
 
 def jobs_mark_stale(now: datetime) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -55,7 +55,4 @@ class JobRerunView(PageView):
 class JobOutputView(PageView):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         job = selectors.get_job_for(request.user, pk)  # type: ignore[arg-type]
-        if not job.output_file:
-            raise Http404(_("该任务没有结果文件。"))
-        name = job.output_file.name.rsplit("/", 1)[-1]
-        return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)
+        return services.job_output_open(actor=Actor.from_request(request), job=job)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from xueji.audit.models import AuditEvent
 from xueji.conftest import Cast
 from xueji.core.exceptions import DomainError, PermissionDenied
 from xueji.jobs import registry, services
@@ -129,3 +132,47 @@ def test_the_job_api_reports_progress_and_cancels(cast: Cast) -> None:
     assert api_as(cast.college_admin).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
     cancelled = api_as(cast.counsellor).post(f"/api/v1/jobs/{job.pk}/cancel/").json()
     assert cancelled["status"] == "cancelled"
+
+
+def write_report(job, progress):
+    """A job whose result is a file, as exports and error reports are."""
+    content = ContentFile("学号,姓名\n2026001,张三\n".encode())
+    job.output_file.save("report.csv", content, save=False)
+    Job.objects.filter(pk=job.pk).update(output_file=job.output_file.name)
+    return {"rows": 1}
+
+
+def test_an_api_client_downloads_the_result_file_with_its_token_and_it_is_audited(
+    cast: Cast,
+) -> None:
+    registry.register("test.report", write_report)
+    with transaction.atomic():
+        job = services.job_create(
+            actor=cast.actor(cast.registrar), kind="test.report", title="导出", params={}
+        )
+    services.job_run(job.pk)
+    body = api_as(cast.registrar).get(f"/api/v1/jobs/{job.pk}/").json()
+    assert body["output_url"] == f"/api/v1/jobs/{job.pk}/output/"
+    download = api_as(cast.registrar).get(body["output_url"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).decode() == "学号,姓名\n2026001,张三\n"
+    assert AuditEvent.objects.filter(action="job.output", target_id=str(job.pk)).count() == 1
+    assert api_as(cast.college_admin).get(body["output_url"]).status_code == 404
+    assert APIClient().get(body["output_url"]).status_code == 401
+    no_file = start(cast, count=1)
+    services.job_run(no_file.pk)
+    assert api_as(cast.counsellor).get(f"/api/v1/jobs/{no_file.pk}/output/").status_code == 404
+
+
+def test_a_job_the_queue_cannot_take_is_marked_failed_with_a_clear_message(
+    cast: Cast, settings, django_capture_on_commit_callbacks
+) -> None:
+    # A real Redis backend pointed at a port nothing listens on: the enqueue raises.
+    settings.TASKS = {"default": {"BACKEND": settings.TASKS_BACKENDS["redis"]}}
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0", "DEFAULT_TIMEOUT": 60}}
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(cast, count=1)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == services.ENQUEUE_FAILED
+    assert Notification.objects.filter(user=cast.counsellor).count() == 0
