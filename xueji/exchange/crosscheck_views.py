@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, ValidationFailed
+from xueji.core.masking import mask_id_number
 from xueji.exchange.crosscheck import loader, permissions, selectors, services
 from xueji.exchange.crosscheck.forms import (
     AdmissionUploadForm,
@@ -94,6 +95,12 @@ class CrossCheckBatchView(StaffPageView):
         form = DiscrepancyFilterForm(request.GET or {"status": "open"})
         rows = selectors.discrepancy_list(user, batch=batch, **form.filters())  # type: ignore[arg-type]
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        for d in page.object_list:
+            # ID numbers are masked here as in the API and in lists; the student's page reveals
+            # the full number (audited) when the resolver needs it.
+            masked = d.field == "id_number"
+            d.admission_shown = mask_id_number(d.admission_value) if masked else d.admission_value
+            d.record_shown = mask_id_number(d.record_value) if masked else d.record_value
         context = {
             "batch": batch,
             "form": form,

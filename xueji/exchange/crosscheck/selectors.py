@@ -59,8 +59,11 @@ def discrepancy_list(
     batch: AdmissionBatch | None = None,
     status: str = "",
     kind: str = "",
+    field: str = "",
+    college: int | None = None,
 ) -> QuerySet[Discrepancy]:
-    """The queue as `user` may see it, open ones first, then by 考生号 and field."""
+    """The queue as `user` may see it, by batch, 考生号, kind and field. `college` narrows it
+    to one college's differences (within what the user may see: never wider)."""
     rows = Discrepancy.objects.filter(_discrepancy_scope(user)).select_related(
         "student", "college", "resolved_by", "batch"
     )
@@ -70,6 +73,10 @@ def discrepancy_list(
         rows = rows.filter(status=status)
     if kind:
         rows = rows.filter(kind=kind)
+    if field:
+        rows = rows.filter(field=field)
+    if college is not None:
+        rows = rows.filter(college_id=college)
     return rows.order_by("batch", "candidate_number", "kind", "field", "pk")
 
 

@@ -128,12 +128,38 @@ def show_decimal(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def _record_from(row: Mapping[str, Any], number: int, errors: dict[str, list[str]]) -> Any:
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell of an admission file: its row number in the file, the column, the value
+    as given and why it is refused."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+class AdmissionRowsInvalid(ValidationFailed):
+    """The admission rows were refused. `errors` is {column: ["第 N 行：why", ...]} as for any
+    ValidationFailed; `problems` lists the same one cell at a time (for the API)."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            errors.setdefault(problem.column, []).append(f"第 {problem.row} 行：{problem.reason}")
+        super().__init__(errors)
+        self.problems = problems
+
+
+def _record_from(row: Mapping[str, Any], number: int, problems: list[RowProblem]) -> Any:
     """One AdmissionRecord from a row keyed by our keys or by the file's headings."""
     values = {HEADINGS.get(clean_text(k).lower(), k): v for k, v in row.items()}
 
     def fail(key: str, message: str) -> None:
-        errors.setdefault(_COLUMN_LABELS[key], []).append(f"第 {number} 行：{message}")
+        given = values.get(key)
+        problems.append(
+            RowProblem(number, _COLUMN_LABELS[key], "" if given is None else str(given), message)
+        )
 
     candidate = clean_text(values.get("candidate_number"))
     name = clean_text(values.get("name"))
@@ -187,8 +213,9 @@ def admission_batch_load(
     """Store an admission data set from `rows` (dicts keyed by our keys or by the headings of
     the admission file; `first_row` is the file row number of the first dict, for messages).
 
-    Raises PermissionDenied (not the registrar) and ValidationFailed listing every bad row
-    (row number, column, why); then nothing is stored. One audit event.
+    Raises PermissionDenied (not the registrar) and AdmissionRowsInvalid (a ValidationFailed)
+    listing every bad cell (row number, column, value, why); then nothing is stored. One audit
+    event.
     """
     if actor.user is None or not permissions.can_load(actor.user):
         raise PermissionDenied("只有校级学籍管理员可以导入录取数据。")
@@ -197,23 +224,27 @@ def admission_batch_load(
         raise DomainError("请填写批次名称。", field="name")
     if not 2000 <= year <= 2100:
         raise DomainError("录取年份应为四位年份，如 2024。", field="year")
-    errors: dict[str, list[str]] = {}
+    problems: list[RowProblem] = []
     records: list[AdmissionRecord] = []
     seen: dict[str, int] = {}
     for offset, row in enumerate(rows):
         number = int(row.get("_row") or first_row + offset)
-        record = _record_from(row, number, errors)
+        record = _record_from(row, number, problems)
         if record.candidate_number in seen:
-            errors.setdefault("考生号", []).append(
-                f"第 {number} 行：考生号“{record.candidate_number}”与第 "
-                f"{seen[record.candidate_number]} 行重复"
+            problems.append(
+                RowProblem(
+                    number,
+                    "考生号",
+                    record.candidate_number,
+                    f"考生号“{record.candidate_number}”与第 {seen[record.candidate_number]} 行重复",
+                )
             )
         seen.setdefault(record.candidate_number, number)
         records.append(record)
-    if not records and not errors:
+    if not records and not problems:
         raise DomainError("文件中没有录取记录。", field="file")
-    if errors:
-        raise ValidationFailed(errors)
+    if problems:
+        raise AdmissionRowsInvalid(problems)
     with transaction.atomic():
         batch = AdmissionBatch.objects.create(
             name=name[:120],

@@ -17,6 +17,7 @@ from django.urls import reverse
 from xueji.audit.models import AuditEvent
 from xueji.conftest import PASSWORD, Cast, make_student, make_user
 from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
+from xueji.core.masking import mask_id_number
 from xueji.exchange.crosscheck import jobs as crosscheck_jobs
 from xueji.exchange.crosscheck import loader, selectors, services
 from xueji.exchange.models import AdmissionBatch, Discrepancy, DiscrepancyStatus
@@ -358,3 +359,14 @@ def test_a_college_admin_of_another_college_sees_nothing_of_this_college(cast: C
     assert page.status_code == 200
     assert 'data-kind="field"' not in page.content.decode()
     assert 'data-kind="not_admitted"' not in page.content.decode()
+
+
+def test_the_queue_page_masks_id_numbers_on_both_sides(cast: Cast):
+    other_id = make_resident_id("110101", cast.student.birth_date, cast.student.gender, 77)
+    batch = load(cast, [{**row_of(cast.student), "证件号码": other_id}])
+    run(cast, batch)
+    assert Discrepancy.objects.filter(field="id_number").exists()
+    page = client_as(cast.registrar).get(reverse("crosscheck-batch", args=[batch.pk]))
+    text = page.content.decode()
+    assert other_id not in text and cast.student.id_number not in text
+    assert mask_id_number(other_id) in text and mask_id_number(cast.student.id_number) in text
