@@ -57,6 +57,16 @@ SURNAME_READINGS: dict[str, list[str]] = {
 }
 _WORD = re.compile(r"[\s\-·•・.]+")
 _COMPOUND = sorted((s for s in SURNAME_READINGS if len(s) > 1), key=len, reverse=True)
+_COMPOUND_LENGTHS = sorted({len(s) for s in _COMPOUND}, reverse=True)
+
+
+def _compound_surname(name: str) -> str | None:
+    """The compound surname `name` starts with, longest first (a dict look-up per length,
+    not a scan of the list: imports read 100k names)."""
+    for length in _COMPOUND_LENGTHS:
+        if len(name) >= length and name[:length] in SURNAME_READINGS:
+            return name[:length]
+    return None
 
 
 @lru_cache(maxsize=100_000)
@@ -69,9 +79,9 @@ def name_syllables(name: str) -> list[str]:
     name = name.strip()
     if not name:
         return []
-    for surname in _COMPOUND:
-        if name.startswith(surname):
-            return SURNAME_READINGS[surname] + list(_given_name(name[len(surname) :]))
+    surname = _compound_surname(name)
+    if surname is not None:
+        return SURNAME_READINGS[surname] + list(_given_name(name[len(surname) :]))
     first = name[0]
     if first in SURNAME_READINGS:
         return SURNAME_READINGS[first] + list(_given_name(name[1:]))
@@ -87,11 +97,8 @@ def name_pinyin(name: str) -> str:
     syllables = name_syllables(name)
     if not syllables:
         return ""
-    surname_length = 1
-    for surname in _COMPOUND:
-        if name.startswith(surname):
-            surname_length = len(surname)
-            break
+    compound = _compound_surname(name)
+    surname_length = len(compound) if compound else 1
     surname = "".join(syllables[:surname_length]).capitalize()
     given = "".join(syllables[surname_length:]).capitalize()
     return f"{surname} {given}".strip()

@@ -20,6 +20,9 @@ DATE_PATTERNS = (
 def text(value: Any) -> str:
     """A cell as clean text: half-width, no surrounding or doubled spaces; whole floats lose
     their ".0" (Excel stores 学号 typed into a number cell as 2024000001.0)."""
+    if type(value) is str:  # the usual cell, first: imports call this for every cell
+        cleaned = value if value.isascii() else value.translate(FULL_WIDTH)
+        return " ".join(cleaned.split())
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -8,12 +8,14 @@ and left alone, and every error as (row, column, value, reason).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from xueji.accounts.models import Role, User
@@ -156,126 +158,212 @@ def locate_columns(rows: list[list[Any]]) -> tuple[int, list[str], dict[str, int
 
 
 def validate_freshmen(
-    rows: list[list[Any]], *, user: User, tick: Callable[[int], None] | None = None
+    rows: list[list[Any]],
+    *,
+    user: User,
+    tick: Callable[[int], None] | None = None,
+    system: str = "",
 ) -> Plan:
-    """Check every data row; raise DomainError only when the file as a whole is unusable."""
+    """Check every data row; raise DomainError only when the file as a whole is unusable.
+
+    With `system` (来源系统), the code columns are first translated through that system's code
+    mappings; a code the system's mapping lacks is a row error naming the system.
+    """
     header_index, header, positions = locate_columns(rows)
     plan = Plan(header=header, raw=[], positions=positions)
-    data: list[tuple[int, list[Any]]] = []
+    data: list[tuple[int, list[Any], list[str]]] = []
+    text = normalise.text
     for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
-        if any(normalise.text(cell) for cell in row):
-            data.append((offset, row))
-            plan.raw.append((offset, [normalise.text(cell) for cell in row]))
+        cells = [text(cell) for cell in row]
+        if any(cells):
+            data.append((offset, row, cells))
+            # The error report shows the row as the user wrote it, before any translation.
+            plan.raw.append((offset, list(cells) if system else cells))
+    translated = _translate_codes(data, positions, system) if system else []
     codes = _Codes()
-    class_codes = {_cell(row, positions, "BH") for _, row in data} - {""}
+    class_codes = {_cell(cells, positions, "BH") for _, _, cells in data} - {""}
     org = _Org(class_codes)
     allowed = import_colleges_for(user)
+    parser = _RowParser(positions, codes, org, allowed)
     errors: dict[tuple[int, str], RowError] = {}
     parsed: list[tuple[int, dict[str, Any]]] = []
-    for count, (number, row) in enumerate(data, start=1):
+    for count, (number, row, cells) in enumerate(data, start=1):
         row_errors: dict[str, RowError] = {}
-        values = _parse_row(number, row, positions, codes, org, allowed, row_errors)
-        errors.update({(number, key): e for key, e in row_errors.items()})
+        values = parser.parse(number, row, cells, row_errors)
+        if row_errors:
+            errors.update({(number, key): e for key, e in row_errors.items()})
         parsed.append((number, values))
         if tick and count % 500 == 0:
             tick(500)
     if tick:
         tick(len(data) % 500)
+    # The mapping's own message (naming the system) replaces "not in the code table".
+    errors.update({(e.row, e.column): e for e in translated})
     _check_unique_in_file(parsed, codes, errors)
     _plan_against_database(plan, parsed, codes, allowed, errors)
     plan.errors = sorted(errors.values(), key=lambda e: (e.row, _order(e.column)))
     return plan
 
 
+CODE_COLUMN_TABLES = {c.key: c.table for c in FRESHMAN_COLUMNS if c.kind == "code"}
+
+
+def _translate_codes(
+    data: list[tuple[int, list[Any], list[str]]], positions: dict[str, int], system: str
+) -> list[RowError]:
+    from xueji.exchange.imports.mappings import mappings_for, translate_codes
+
+    mapping = mappings_for(system, sorted(set(CODE_COLUMN_TABLES.values())))
+    found = translate_codes(
+        [(number, cells) for number, _, cells in data],
+        positions,
+        CODE_COLUMN_TABLES,
+        mapping,
+        system=system,
+    )
+    return [RowError(e.row, e.column, e.value, e.reason) for e in found]
+
+
 def _order(key: str) -> int:
     return [c.key for c in FRESHMAN_COLUMNS].index(key) if key in BY_KEY else -1
 
 
-def _cell(row: list[Any], positions: dict[str, int], key: str) -> str:
+def _cell(cells: list[str], positions: dict[str, int], key: str) -> str:
     position = positions.get(key)
-    if position is None or position >= len(row):
+    if position is None or position >= len(cells):
         return ""
-    return normalise.text(row[position])
+    return cells[position]
 
 
-def _raw(row: list[Any], positions: dict[str, int], key: str) -> Any:
-    position = positions.get(key)
-    return row[position] if position is not None and position < len(row) else None
+# A cell's verdict: (value, reason) with reason None when the cell is fine.
+Verdict = tuple[Any, str | None]
 
 
-def _parse_row(
-    number: int,
-    row: list[Any],
-    positions: dict[str, int],
-    codes: _Codes,
-    org: _Org,
-    allowed: set[int] | None,
-    errors: dict[str, RowError],
-) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+class _RowParser:
+    """Turns a row into values and errors. Codes, dates, durations, majors and classes repeat
+    from row to row, so each distinct cell is judged once (a 100k-row file has a few hundred
+    distinct values in those columns); 学号, 考生号 and ID numbers are checked row by row."""
 
-    def fail(column: Column, reason: str, value: str | None = None) -> None:
-        if column.key not in errors:
-            shown = _cell(row, positions, column.key) if value is None else value
-            errors[column.key] = RowError(number, column.key, shown, reason)
+    def __init__(
+        self, positions: dict[str, int], codes: _Codes, org: _Org, allowed: set[int] | None
+    ) -> None:
+        self.codes, self.org, self.allowed = codes, org, allowed
+        self.positions = positions
+        self.columns = [(c, positions.get(c.key)) for c in FRESHMAN_COLUMNS]
+        self.seen: dict[str, dict[Any, Verdict]] = {c.key: {} for c in FRESHMAN_COLUMNS}
+        self.majors: dict[tuple[Any, ...], tuple[Major | None, list[tuple[str, str]]]] = {}
+        self.classes: dict[tuple[Any, ...], tuple[SchoolClass | None, list[tuple[str, str]]]] = {}
+        self.today = timezone.localdate()
 
-    for column in FRESHMAN_COLUMNS:
-        raw = _raw(row, positions, column.key)
-        text = normalise.compact(raw) if column.kind in ("number", "code") else normalise.text(raw)
-        if not text:
-            if column.required:
-                fail(column, f"{column.label}为必填项")
-            values[column.key] = None
-            continue
-        if column.max_length and len(text) > column.max_length:
-            fail(column, f"{column.label}最长 {column.max_length} 位，实为 {len(text)} 位")
-            values[column.key] = None
-            continue
+    def parse(
+        self, number: int, row: list[Any], cells: list[str], errors: dict[str, RowError]
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        width = len(row)
+
+        def fail(column: Column, reason: str, value: str | None = None) -> None:
+            if column.key not in errors:
+                shown = _cell(cells, self.positions, column.key) if value is None else value
+                errors[column.key] = RowError(number, column.key, shown, reason)
+
+        for column, position in self.columns:
+            if position is None or position >= width:
+                raw, text = None, ""
+            else:
+                raw, text = row[position], cells[position]
+            if column.kind == "number" or column.kind == "code":
+                text = text.replace(" ", "")  # = normalise.compact(raw)
+            if not text:
+                if column.required:
+                    fail(column, f"{column.label}为必填项")
+                values[column.key] = None
+                continue
+            if column.max_length and len(text) > column.max_length:
+                fail(column, f"{column.label}最长 {column.max_length} 位，实为 {len(text)} 位")
+                values[column.key] = None
+                continue
+            if column.kind == "text" or column.kind == "number":
+                values[column.key] = text
+                continue
+            seen = self.seen[column.key]
+            key = raw if type(raw) is str or raw is None else (type(raw), raw)
+            verdict = seen.get(key)
+            if verdict is None:
+                verdict = seen[key] = self._judge(column, raw, text)
+            value, reason = verdict
+            if reason is not None:
+                fail(column, reason)
+            values[column.key] = value
+        for key in ("KSH", "XH"):
+            if values[key] and not values[key].isalnum():
+                fail(BY_KEY[key], f"{BY_KEY[key].label}只能包含字母和数字")
+                values[key] = None
+        birth = values["CSRQ"]
+        if birth and birth > self.today:
+            fail(BY_KEY["CSRQ"], "出生日期不能晚于今天")
+        if values["ZJHM"] and values["ZJLX"]:
+            try:
+                values["ZJHM"] = check_id_number(
+                    self.codes.id_kinds.get(values["ZJLX"], ""),
+                    values["ZJHM"],
+                    birth_date=birth if "CSRQ" not in errors else None,
+                    gender=values["XB"],
+                )
+            except IdentityError as exc:
+                fail(BY_KEY["ZJHM"], exc.message)
+                values["ZJHM"] = None
+        enrolled, expected = values["RXRQ"], values["YJBYRQ"]
+        if isinstance(enrolled, date) and isinstance(expected, date) and expected <= enrolled:
+            fail(BY_KEY["YJBYRQ"], "预计毕业日期应晚于入学日期")
+        major_key = (values["ZYDM"], values["FY"], values["ZYMC"])
+        found = self.majors.get(major_key)
+        if found is None:
+            found = self.majors[major_key] = _replayed(
+                lambda fail: _major(values, self.org, self.allowed, fail)
+            )
+        values["major"] = _replay(found, fail)
+        major = values["major"]
+        class_key = (values["BH"], major.pk if major else None, enrolled)
+        found_class = self.classes.get(class_key)
+        if found_class is None:
+            found_class = self.classes[class_key] = _replayed(
+                lambda fail: _school_class(values, self.org, fail)
+            )
+        values["class"] = _replay(found_class, fail)
+        return values
+
+    def _judge(self, column: Column, raw: Any, text: str) -> Verdict:
         if column.kind == "date":
             parsed = normalise.parse_date(raw)
             if parsed is None:
-                fail(column, f"{column.label}“{text}”不是有效日期，应为 YYYYMMDD 或 YYYY-MM-DD")
-            values[column.key] = parsed
-        elif column.kind == "decimal":
+                return None, f"{column.label}“{text}”不是有效日期，应为 YYYYMMDD 或 YYYY-MM-DD"
+            return parsed, None
+        if column.kind == "decimal":
             amount = normalise.parse_decimal(raw)
             if amount is None:
-                fail(column, f"{column.label}应为数字，如 4 或 2.5")
-            elif format(amount.normalize(), "f") not in codes.durations:
-                fail(column, f"学制“{text}”不是学信网允许的取值（1.5 至 8 年）")
-                amount = None
-            values[column.key] = amount
-        elif column.kind == "code":
-            code = codes.resolve(column.table, text)
-            if code is None:
-                label = CodeTable(column.table).label
-                fail(column, f"{column.label}“{text}”不是{label}中的代码或名称")
-            values[column.key] = code
-        else:
-            values[column.key] = text
-    for key in ("KSH", "XH"):
-        if values[key] and not values[key].isalnum():
-            fail(BY_KEY[key], f"{BY_KEY[key].label}只能包含字母和数字")
-            values[key] = None
-    birth = values["CSRQ"]
-    if birth and birth > timezone.localdate():
-        fail(BY_KEY["CSRQ"], "出生日期不能晚于今天")
-    if values["ZJHM"] and values["ZJLX"]:
-        try:
-            values["ZJHM"] = check_id_number(
-                codes.id_kinds.get(values["ZJLX"], ""),
-                values["ZJHM"],
-                birth_date=birth if "CSRQ" not in errors else None,
-                gender=values["XB"],
-            )
-        except IdentityError as exc:
-            fail(BY_KEY["ZJHM"], exc.message)
-            values["ZJHM"] = None
-    enrolled, expected = values["RXRQ"], values["YJBYRQ"]
-    if isinstance(enrolled, date) and isinstance(expected, date) and expected <= enrolled:
-        fail(BY_KEY["YJBYRQ"], "预计毕业日期应晚于入学日期")
-    values["major"] = _major(values, org, allowed, fail)
-    values["class"] = _school_class(values, org, fail)
-    return values
+                return None, f"{column.label}应为数字，如 4 或 2.5"
+            if format(amount.normalize(), "f") not in self.codes.durations:
+                return None, f"学制“{text}”不是学信网允许的取值（1.5 至 8 年）"
+            return amount, None
+        code = self.codes.resolve(column.table, text)
+        if code is None:
+            label = CodeTable(column.table).label
+            return None, f"{column.label}“{text}”不是{label}中的代码或名称"
+        return code, None
+
+
+def _replayed(check: Callable[[Any], Any]) -> tuple[Any, list[tuple[str, str]]]:
+    """Run a check that reports through fail(column, reason), keeping what it reported."""
+    reported: list[tuple[str, str]] = []
+    result = check(lambda column, reason, value=None: reported.append((column.key, reason)))
+    return result, reported
+
+
+def _replay(found: tuple[Any, list[tuple[str, str]]], fail: Callable[..., None]) -> Any:
+    result, reported = found
+    for key, reason in reported:
+        fail(BY_KEY[key], reason)
+    return result
 
 
 def _major(values: dict[str, Any], org: _Org, allowed: set[int] | None, fail: Any) -> Major | None:
@@ -359,15 +447,15 @@ def _plan_against_database(
     ksh = {v["KSH"] for _, v in parsed if v["KSH"]}
     xh = {v["XH"] for _, v in parsed if v["XH"]}
     ids = {v["ZJHM"] for _, v in parsed if v["ZJHM"]}
+    on_record = {number for (number,) in _existing("candidate_number", ksh)}
     by_ksh = {
         s.candidate_number: s
-        for s in Student.objects.filter(candidate_number__in=ksh).select_related("cohort")
+        for chunk in _chunks(on_record)
+        for s in Student.objects.filter(candidate_number__in=chunk).select_related("cohort")
     }
-    by_xh = dict(Student.objects.filter(student_number__in=xh).values_list("student_number", "pk"))
+    by_xh = dict(_existing("student_number", xh, "id"))
     by_id: dict[tuple[str, str], int] = {}
-    for pk, id_type, number in Student.objects.filter(id_number__in=ids).values_list(
-        "pk", "id_type", "id_number"
-    ):
+    for number, pk, id_type in _existing("id_number", ids, "id", "id_type"):
         by_id[_id_key(codes, id_type, number)] = pk
     registrar = allowed is None
 
@@ -454,3 +542,88 @@ def _changes(student: Student, record: dict[str, Any]) -> dict[str, Any]:
 def _shown(record: dict[str, Any], name: str) -> str:
     value = record.get(name)
     return "" if value is None else str(value)
+
+
+def checked_against(user: User, system: str = "") -> str:
+    """A digest of everything besides the students that a clean plan depends on: the code
+    tables the columns use, the colleges, majors and classes, the user's import scope and the
+    来源系统's code mappings. A commit may reuse a dry run's plan only while this is unchanged."""
+    digest = hashlib.sha256()
+    if system:
+        from xueji.exchange.imports.mappings import mappings_for
+
+        mapping = mappings_for(system, sorted(set(CODE_COLUMN_TABLES.values())))
+        digest.update(
+            repr((system, sorted((t, sorted(m.items())) for t, m in mapping.items()))).encode()
+        )
+    tables = sorted({c.table for c in FRESHMAN_COLUMNS if c.kind == "code"})
+    for row in (
+        CodeItem.objects.filter(table__in=[*tables, CodeTable.STUDY_DURATION])
+        .order_by("table", "code")
+        .values_list("table", "code", "name")
+    ):
+        digest.update(repr(row).encode())
+    for row in (
+        CodeItem.objects.filter(table=CodeTable.ID_TYPE).order_by("code").values_list("extra")
+    ):
+        digest.update(repr(row).encode())  # which identity check applies to each type
+    for queryset in (
+        College.objects.order_by("pk").values_list("pk", "code", "name"),
+        Major.objects.order_by("pk").values_list("pk", "national_code", "name", "college_id"),
+        SchoolClass.objects.order_by("pk").values_list("pk", "code", "name", "major_id",
+                                                        "cohort__year"),
+    ):  # fmt: skip
+        for row in queryset:
+            digest.update(repr(row).encode())
+    allowed = import_colleges_for(user)
+    digest.update(repr(None if allowed is None else sorted(allowed)).encode())
+    return digest.hexdigest()
+
+
+def taken_in_database(records: list[dict[str, Any]]) -> bool:
+    """Whether any 考生号, 学号 or ID number of these new students is on record by now."""
+    for name in ("candidate_number", "student_number"):
+        if _existing(name, {r[name] for r in records}):
+            return True
+    kinds = {
+        code: str((extra or {}).get("check", ""))
+        for code, extra in CodeItem.objects.filter(table=CodeTable.ID_TYPE).values_list(
+            "code", "extra"
+        )
+    }
+
+    def key(id_type: str, number: str) -> tuple[str, str]:
+        return ("ric" if kinds.get(id_type) == "ric" else id_type, number)
+
+    wanted = {key(r["id_type"], r["id_number"]) for r in records}
+    found = _existing("id_number", {n for _, n in wanted}, "id_type")
+    return any(key(id_type, number) in wanted for number, id_type in found)
+
+
+def _existing(field: str, values: set[str], *also: str) -> list[tuple[Any, ...]]:
+    """(field, *also) of the students whose `field` is one of `values`: plain SQL in slices,
+    because the ORM prepares each of 100k parameters one by one."""
+    quote = connection.ops.quote_name
+    meta = Student._meta
+    column = quote(meta.get_field(field).column)
+    names = ", ".join([column, *(quote(meta.get_field(name).column) for name in also)])
+    table = quote(meta.db_table)
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array parameter: PostgreSQL plans "= ANY(array)" far faster than IN (…5k…).
+            cursor.execute(f"SELECT {names} FROM {table} WHERE {column} = ANY(%s)", [list(values)])  # noqa: S608
+            return cursor.fetchall()
+        for chunk in _chunks(values):
+            marks = ", ".join(["%s"] * len(chunk))
+            # Names come from the model's metadata; the values are parameters.
+            cursor.execute(f"SELECT {names} FROM {table} WHERE {column} IN ({marks})", chunk)  # noqa: S608
+            found.extend(cursor.fetchall())
+    return found
+
+
+def _chunks(values: set[str], size: int = 5000) -> list[list[str]]:
+    """Values for `__in` lookups in slices: one IN list of 100k values costs SQLite and
+    PostgreSQL far more than twenty of 5k."""
+    ordered = sorted(values)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
