@@ -22,3 +22,8 @@ class ChangesConfig(AppConfig):
         handlers.register(CORRECTION_FLOW_KIND, CorrectionFlowHandler())
         periodic.register("changes.apply_due", 300, changes_apply_due)
         periodic.register("changes.remind_ending", 3600, changes_remind_ending)
+
+        from xueji.changes.chsi import KIND as CHSI_STATUS_CHANGES
+        from xueji.exchange.chsi.kinds import register as register_chsi_kind
+
+        register_chsi_kind(CHSI_STATUS_CHANGES)

@@ -37,11 +37,43 @@ STAFF_INITIATORS = [COUNSELLOR, COLLEGE, REGISTRAR]
 FULL_CHAIN = [StepKind.COUNSELLOR.value, StepKind.COLLEGE.value, StepKind.REGISTRAR.value]
 OFFICE = StepKind.PRESIDENT_OFFICE.value
 
+# 学籍异动类别码 (the education-management standard's code list for 学籍异动类别, as used in
+# 学籍异动 data; docs/howto/chsi-exports.md names the source and its limits). The built-ins
+# carry theirs; a school-defined type may pick one, or stay without (reported by name only).
+CHSI_CATEGORIES: dict[str, str] = {
+    "02": "留级",
+    "03": "降级",
+    "06": "延长年限",
+    "11": "休学",
+    "12": "复学",
+    "13": "停学",
+    "14": "保留入学资格",
+    "15": "恢复入学资格",
+    "16": "取消入学资格",
+    "17": "恢复学籍",
+    "18": "取消学籍",
+    "19": "保留学籍",
+    "21": "转学（转出）",
+    "22": "转学（转入）",
+    "23": "转专业",
+    "24": "专升本",
+    "26": "转系",
+    "29": "转班级",
+    "31": "退学",
+    "42": "开除学籍",
+    "51": "死亡",
+    "61": "提前毕业",
+    "62": "结业",
+    "63": "肄业",
+    "99": "其他",
+}
+
 # The built-in types. Article numbers refer to 教育部令第41号 unless said otherwise.
 DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "suspension",
         "name": "休学",
+        "chsi_category": "11",
         "name_en": "Suspension of study",
         "description": "第二十五条：休学次数和期限由学校规定；最长学习年限含休学时间，"
         "所以休学顺延预计毕业日期，不顺延最长学习年限截止日期。因病休学须交医院诊断证明。",
@@ -60,6 +92,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "resumption",
         "name": "复学",
+        "chsi_category": "12",
         "name_en": "Resumption of study",
         "description": "第二十九条：休学或保留学籍期满前提出复学申请，经学校复查合格方可复学；"
         "复查结果由学院在审核时记录。保留入学资格期满入学（第十条）也走此类型。",
@@ -75,6 +108,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "admission_reservation",
         "name": "保留入学资格",
+        "chsi_category": "14",
         "name_en": "Deferred admission",
         "description": "第十条：保留入学资格期间不具有学籍；期满前申请入学，经审查合格后入学。"
         "保留期间不计入学习年限，预计毕业日期和最长学习年限截止日期都顺延。",
@@ -91,6 +125,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "military_reservation",
         "name": "保留学籍（入伍）",
+        "chsi_category": "19",
         "name_en": "Reservation for military service",
         "description": "第二十七条：应征入伍的，学校保留其入学资格或学籍至退役后2年"
         "（2017年9月1日前入学、适用2005年规定的为1年）。服役时间默认不计入最长学习年限"
@@ -109,6 +144,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "other_reservation",
         "name": "保留学籍（联合培养等）",
+        "chsi_category": "19",
         "name_en": "Reservation for joint training",
         "description": "第二十七条：参加学校组织的跨校联合培养项目，在联合培养学校学习期间"
         "学校同时为其保留学籍；学习时间照常计算。",
@@ -124,6 +160,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "major_change",
         "name": "转专业",
+        "chsi_category": "23",
         "name_en": "Change of major",
         "description": "第二十一条：转专业的具体办法由学校制定（完成学期数、次数见规则参数）。",
         "from_statuses": [S.IN_SCHOOL],
@@ -137,6 +174,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "transfer_out",
         "name": "转学转出",
+        "chsi_category": "21",
         "name_en": "Transfer to another institution",
         "description": "第二十二条列出不得转学的情形；第二十三条：由本人申请，经所在学校和"
         "拟转入学校同意，由转入学校审核。",
@@ -165,6 +203,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "transfer_in",
         "name": "转学转入",
+        "chsi_category": "22",
         "name_en": "Transfer from another institution",
         "description": "第二十三条：转入学校审核转学条件，经校长办公会或专题会议研究决定可以"
         "转入；第二十四条：转学完成后3个月内由转入学校报省级教育行政部门备案。",
@@ -188,6 +227,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "repeat_year",
         "name": "降级/留级",
+        "chsi_category": "03",
         "name_en": "Repeating a year",
         "description": "编入较低年级学习；预计毕业日期按新年级重新计算，最长学习年限不变。",
         "from_statuses": [S.IN_SCHOOL],
@@ -201,6 +241,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "extension",
         "name": "延长学习年限/延期毕业",
+        "chsi_category": "06",
         "name_en": "Extension of study",
         "description": "在最长学习年限内延长学习时间，顺延预计毕业日期。",
         "from_statuses": [S.IN_SCHOOL],
@@ -215,6 +256,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "withdrawal",
         "name": "退学",
+        "chsi_category": "31",
         "name_en": "Withdrawal",
         "description": "第三十条列出退学情形，学生本人也可申请退学；第三十一条、第五十六条："
         "由校长办公会或校长授权的专门会议研究决定，事先进行合法性审查。",
@@ -228,6 +270,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "cancellation",
         "name": "取消学籍",
+        "chsi_category": "18",
         "name_en": "Cancellation of student status",
         "description": "第十一条：入学后3个月内复查，发现弄虚作假、徇私舞弊等情形的取消学籍；"
         "第五十六条：由校长办公会研究决定。",
@@ -242,6 +285,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "expulsion",
         "name": "开除学籍",
+        "chsi_category": "42",
         "name_en": "Expulsion",
         "description": "纪律处分中最重的一种；第五十六条：由校长办公会研究决定，事先进行"
         "合法性审查。学生可在10日内提出申诉。",
@@ -256,6 +300,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
     {
         "code": "death",
         "name": "死亡",
+        "chsi_category": "51",
         "name_en": "Death",
         "description": "生效日期为死亡日期。",
         "target_status": S.DECEASED,
@@ -265,9 +310,54 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
         "steps": [StepKind.COLLEGE.value, StepKind.REGISTRAR.value],
         "rules": ["from_status"],
     },
+    # 毕业/结业/肄业: the outcomes (教育部令第41号, section 毕业、结业与肄业; article numbers not
+    # cited here until checked). The graduation audit is capability 9; until it lands these
+    # types let colleges and the registrar record an outcome, which diploma numbering reads.
+    {
+        "code": "graduation",
+        "name": "毕业",
+        "chsi_category": "",
+        "name_en": "Graduation",
+        "description": "修完培养方案规定内容、成绩合格、达到毕业要求的，准予毕业，颁发毕业证书。"
+        "毕业生由“毕业证书电子注册”上报学信网，不列入学籍异动上报。",
+        "target_status": S.GRADUATED,
+        "from_statuses": [S.IN_SCHOOL],
+        "initiators": [COLLEGE, REGISTRAR],
+        "steps": [StepKind.COLLEGE.value, StepKind.REGISTRAR.value],
+        "batch_approvable": True,
+        "notify_departments": True,
+        "rules": ["from_status"],
+    },
+    {
+        "code": "completion",
+        "name": "结业",
+        "chsi_category": "62",
+        "name_en": "Completion without graduation",
+        "description": "在学校规定年限内修完培养方案规定内容，但未达到毕业要求的，准予结业，"
+        "颁发结业证书。",
+        "target_status": S.COMPLETED,
+        "from_statuses": [S.IN_SCHOOL],
+        "initiators": [COLLEGE, REGISTRAR],
+        "steps": [StepKind.COLLEGE.value, StepKind.REGISTRAR.value],
+        "batch_approvable": True,
+        "rules": ["from_status"],
+    },
+    {
+        "code": "non_completion",
+        "name": "肄业",
+        "chsi_category": "63",
+        "name_en": "Non-completion (certificate of study)",
+        "description": "学满一学年以上退学的学生，学校颁发肄业证书；肄业证书不作学历电子注册。",
+        "target_status": S.NON_COMPLETION,
+        "from_statuses": [S.IN_SCHOOL, S.SUSPENDED, S.RESERVED],
+        "initiators": [COLLEGE, REGISTRAR],
+        "steps": [StepKind.COLLEGE.value, StepKind.REGISTRAR.value],
+        "rules": ["from_status"],
+    },
     {
         "code": "reinstatement",
         "name": "恢复学籍",
+        "chsi_category": "17",
         "name_en": "Reinstatement",
         "description": "申诉、复议等撤销了此前退学、取消学籍或开除学籍的决定时使用；"
         "以新的异动撤销旧的异动，历史记录不改。",
@@ -284,6 +374,7 @@ DEFAULT_TYPES: list[dict[str, Any]] = [
 # Declarations a ChangeType has, with their defaults (what `change_type_save` reads).
 DECLARATION_DEFAULTS: dict[str, Any] = {
     "name_en": "",
+    "chsi_category": "",
     "description": "",
     "is_active": True,
     "order": 100,
@@ -421,6 +512,12 @@ def validate_declarations(values: dict[str, Any], *, instance: ChangeType | None
         if duplicate.exists():
             error("name", f"已有名为“{name}”的异动类型。")
     clean["name"] = name
+
+    category = str(clean.get("chsi_category") or "").strip()
+    if category and category not in CHSI_CATEGORIES:
+        known = "、".join(f"{k} {v}" for k, v in CHSI_CATEGORIES.items())
+        error("chsi_category", f"学信网异动类别码“{category}”不在代码表中（{known}）。")
+    clean["chsi_category"] = category
 
     target = str(clean.get("target_status") or "")
     if target and target not in S.values:

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from xueji.changes.catalogue import PARAMETER_FIELDS
+from xueji.changes.catalogue import CHSI_CATEGORIES, PARAMETER_FIELDS
 from xueji.changes.fields import field_choices
 from xueji.changes.models import ChangeType, DateEffect, Initiator, RuleParameters
 from xueji.changes.rules import rule_choices
@@ -37,6 +37,12 @@ class ChangeTypeForm(BootstrapForm):
     )
     is_active = forms.BooleanField(label=_("启用"), required=False)
     order = forms.IntegerField(label=_("排序"), min_value=0, max_value=32767)
+    chsi_category = forms.ChoiceField(
+        label=_("学信网异动类别码"),
+        required=False,
+        choices=[("", _("无（本校自定义）")), *CHSI_CATEGORIES.items()],
+        help_text=_("学籍异动上报学信网时使用的类别"),
+    )
     target_status = forms.ChoiceField(
         label=_("变更后在校状态"),
         required=False,

@@ -41,6 +41,9 @@ class ChangeType(models.Model):
     is_builtin = models.BooleanField(_("内置类型"), default=False)
     is_active = models.BooleanField(_("启用"), default=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=100)
+    # The 学籍异动类别码 reported to CHSI (学籍异动上报); empty = a school-defined type without
+    # a national category (reported with its name only, flagged by the pre-export check).
+    chsi_category = models.CharField(_("学信网异动类别码"), max_length=2, blank=True)
     # What the type changes. An empty target status leaves the status as it is.
     target_status = models.CharField(
         _("变更后在校状态"), max_length=20, choices=StudentStatus.choices, blank=True

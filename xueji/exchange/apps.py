@@ -19,10 +19,22 @@ class ExchangeConfig(AppConfig):
         register_job(imports_runner.DRY_RUN, imports_runner.run_dry_run)
         register_job(imports_runner.COMMIT, imports_runner.run_commit)
 
-        from xueji.exchange.chsi.services import KIND_NEW_STUDENTS, run_new_students
-        from xueji.jobs.registry import register as register_job
+        from xueji.exchange.imports.kinds import register_builtin_kinds
 
-        register_job(KIND_NEW_STUDENTS, run_new_students)
+        # The import kinds (pages and API are generic over them) and their job runners.
+        register_builtin_kinds()
+
+        from xueji.exchange.chsi import kinds as chsi_kinds
+        from xueji.exchange.chsi import new_students as chsi_new_students
+
+        # Registering a CHSI export kind also registers its job runner (`chsi.<key>`).
+        chsi_kinds.register(chsi_new_students.KIND)
+
+        from xueji.exchange.chsi import degrees as chsi_degrees
+        from xueji.exchange.chsi import diplomas as chsi_diplomas
+
+        chsi_kinds.register(chsi_diplomas.KIND)
+        chsi_kinds.register(chsi_degrees.KIND)
 
         from xueji.exchange.crosscheck.jobs import register_job_kinds as register_crosscheck
 

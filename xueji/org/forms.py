@@ -82,6 +82,18 @@ class SchoolForm(BootstrapForm):
         validators=[RegexValidator(r"^\d$", _("办学类型码应为 1 位数字"))],
         help_text=_("毕业证书编号第 6 位：1 普通高等教育，5 成人高等教育，7 网络教育"),
     )
+    president_name = forms.CharField(
+        label=_("校（院）长姓名"),
+        max_length=60,
+        required=False,
+        help_text=_("印在毕（结）业证书上，并作为学历电子注册的校（院）长姓名上报"),
+    )
+    degree_chair_name = forms.CharField(
+        label=_("学位评定委员会主席姓名"),
+        max_length=60,
+        required=False,
+        help_text=_("随学位授予信息上报"),
+    )
 
 
 class CollegeForm(BootstrapForm):

@@ -71,6 +71,11 @@ class School(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     # Used by the 18-digit diploma number rule (1 digit after the school code).
     school_type = models.CharField(_("办学类型码"), max_length=1, default="1")
+    # Printed on every 毕（结）业证书 and reported to CHSI as 校（院）长姓名; each diploma keeps
+    # the name in force when it was issued.
+    president_name = models.CharField(_("校（院）长姓名"), max_length=60, blank=True)
+    # Reported with every degree award (学位授予信息 ZXXM); each award keeps the name in force.
+    degree_chair_name = models.CharField(_("学位评定委员会主席姓名"), max_length=60, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -204,3 +209,30 @@ class Term(models.Model):
 
     def __str__(self) -> str:
         return f"{self.academic_year} {self.get_number_display()}"
+
+
+class CodeMapping(models.Model):
+    """How another campus system's code maps to ours, per code table: e.g. the admissions
+    system's 民族 "HA" is our "01". Imports that name a source system translate through these
+    (`org.selectors.code_mapping_for`); they are loaded by the code-mapping import."""
+
+    system = models.CharField(_("来源系统"), max_length=40)
+    table = models.CharField(_("代码表"), max_length=40, choices=CodeTable.choices)
+    external_code = models.CharField(_("外部代码"), max_length=40)
+    external_name = models.CharField(_("外部名称"), max_length=100, blank=True)
+    code = models.CharField(_("本系统代码"), max_length=12)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("代码映射")
+        verbose_name_plural = _("代码映射")
+        ordering = ["system", "table", "external_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "table", "external_code"], name="code_mapping_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.table} {self.external_code}→{self.code}"

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from xueji.org.models import (
     AcademicYear,
     CodeItem,
+    CodeMapping,
     CodeTable,
     CodeTableVersion,
     Cohort,
@@ -126,3 +127,24 @@ def code_exists(table: str, code: str) -> bool:
 
 def code_cache_clear() -> None:
     _code_names.cache_clear()
+
+
+def code_mapping_for(system: str, table: str) -> dict[str, str]:
+    """{external code: our code} for one source system and code table (empty when none)."""
+    return dict(
+        CodeMapping.objects.filter(system=system, table=table).values_list("external_code", "code")
+    )
+
+
+def code_mapping_systems() -> list[dict[str, object]]:
+    """The source systems that have mappings, with how many each, by name."""
+    return list(CodeMapping.objects.values("system").annotate(count=Count("id")).order_by("system"))
+
+
+def code_mapping_list(*, system: str = "", table: str = "") -> QuerySet[CodeMapping]:
+    mappings = CodeMapping.objects.order_by("system", "table", "external_code")
+    if system:
+        mappings = mappings.filter(system=system)
+    if table:
+        mappings = mappings.filter(table=table)
+    return mappings

@@ -26,5 +26,6 @@ urlpatterns = [
         name="org-academic-year-create",
     ),
     path("codes/", views.CodeTableListView.as_view(), name="code-table-list"),
+    path("codes/mappings/", views.CodeMappingListView.as_view(), name="code-mapping-list"),
     path("codes/<str:table>/", views.CodeTableDetailView.as_view(), name="code-table-detail"),
 ]

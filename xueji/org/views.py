@@ -340,6 +340,38 @@ class CodeTableListView(PredicateRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["tables"] = selectors.code_table_list()
+        context["can_manage_mappings"] = can_manage_org(self.request.user)  # type: ignore[arg-type]
+        return context
+
+
+class CodeMappingListView(PredicateRequiredMixin, TemplateView):
+    """Code mappings from other systems, per source system (registrar only: they decide how
+    imported codes are read)."""
+
+    predicate = staticmethod(can_manage_org)
+    template_name = "org/code_mapping_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        systems = selectors.code_mapping_systems()
+        system = self.request.GET.get("system", "")
+        if not system and systems:
+            system = str(systems[0]["system"])
+        table = self.request.GET.get("table", "")
+        if table not in CodeTable.values:
+            table = ""
+        page = None
+        if system:
+            mappings = selectors.code_mapping_list(system=system, table=table)
+            page = Paginator(mappings, CODE_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update(
+            systems=systems,
+            system=system,
+            table=table,
+            tables=CodeTable.choices,
+            page=page,
+            querystring=_querystring_without_page(self.request),
+        )
         return context
 
 

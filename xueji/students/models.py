@@ -284,3 +284,102 @@ class CorrectionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id} {self.field} {self.status}"
+
+
+# --- Graduation records: diploma numbers and degree awards ---------------------------------
+
+
+class DiplomaOutcome(models.TextChoices):
+    """毕业/结业/肄业: the same values as the StudentStatus each one follows."""
+
+    GRADUATED = "graduated", _("毕业")
+    COMPLETED = "completed", _("结业")
+    NON_COMPLETION = "non_completion", _("肄业")
+
+
+class Diploma(models.Model):
+    """The 学历证书 a student leaves with (毕业证书, 结业证书) or the 肄业证书.
+
+    One row per student: 教学司〔2001〕80号 三 gives a student one 电子注册号 whether 结业 or
+    毕业 — a 结业 certificate exchanged for a 毕业 one keeps its number, so the row's outcome
+    changes (`reissued_on` set) and its history keeps the earlier issue. 肄业证书 are not
+    electronically registered and carry no number (see docs/howto/graduation-records.md).
+    """
+
+    student = models.OneToOneField(
+        Student, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="diploma"
+    )
+    outcome = models.CharField(_("毕结业结论"), max_length=20, choices=DiplomaOutcome.choices)
+    # The year and date the outcome took effect (the StudentState row's valid_from).
+    year = models.PositiveSmallIntegerField(_("毕结业年份"))
+    outcome_date = models.DateField(_("毕（结）业日期"))
+    issue_date = models.DateField(_("发证日期"))
+    number = models.CharField(_("证书编号"), max_length=18, unique=True, null=True, blank=True)
+    president_name = models.CharField(_("校（院）长姓名"), max_length=60, blank=True)
+    reissued_on = models.DateField(_("结业换发毕业证书日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("编号人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("编号时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("毕（结）业证书")
+        verbose_name_plural = _("毕（结）业证书")
+        ordering = ["number", "pk"]
+        indexes = [models.Index(fields=["year", "outcome"], name="diploma_year_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.get_outcome_display()} {self.number or ''}"
+
+
+class DegreeLevel(models.TextChoices):
+    """学位级别, by the digit the 学位证书编号 uses for it (6th digit: 2 博士, 3 硕士, 4 学士)."""
+
+    DOCTOR = "2", _("博士")
+    MASTER = "3", _("硕士")
+    BACHELOR = "4", _("学士")
+
+
+class DegreeAward(models.Model):
+    """A degree conferred by the 学位评定委员会 on a graduate (学位授予信息)."""
+
+    student = models.ForeignKey(
+        Student, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="degree_awards"
+    )
+    level = models.CharField(_("学位级别"), max_length=1, choices=DegreeLevel.choices)
+    # 学科门类 code (01 哲学 … 14 交叉学科), from the major's national code.
+    discipline = models.CharField(_("学科门类"), max_length=2)
+    conferral_date = models.DateField(_("获学位日期"))
+    decision_number = models.CharField(_("学位评定委员会决议文号"), max_length=100)
+    certificate_number = models.CharField(_("学位证书编号"), max_length=16, unique=True)
+    # As in force at conferral (学位授予信息 XZXM, ZXXM).
+    president_name = models.CharField(_("校（院）长姓名"), max_length=60, blank=True)
+    chair_name = models.CharField(_("学位评定委员会主席姓名"), max_length=60, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("授予操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("授予记录时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("学位授予")
+        verbose_name_plural = _("学位授予")
+        ordering = ["certificate_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "level"], name="degree_award_unique"),
+        ]
+        indexes = [models.Index(fields=["conferral_date"], name="degree_award_date")]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} {self.get_level_display()} {self.certificate_number}"

@@ -130,3 +130,17 @@ EDITABLE_FIELDS = (
     "emergency_phone",
     "advisor",
 )
+
+
+# Graduation records (diploma numbers, degree awards): the registrar writes; a college's
+# academic admin reads its own college (scope is the selectors' job).
+GRADUATION_READ_ROLES = frozenset({Role.REGISTRAR, Role.COLLEGE_ADMIN})
+
+
+def can_manage_graduation(user: User) -> bool:
+    """Assigning diploma numbers and conferring degrees: the school's registrar only."""
+    return user.is_authenticated and user.has_role(Role.REGISTRAR)
+
+
+def can_view_graduation(user: User) -> bool:
+    return user.is_authenticated and user.has_role(*GRADUATION_READ_ROLES)

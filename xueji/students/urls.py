@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from xueji.students import views
 
@@ -20,6 +20,7 @@ urlpatterns = [
         views.StudentRevealIdView.as_view(),
         name="student-reveal-id",
     ),
+    path("graduation/", include("xueji.students.diploma_urls")),
     path("me/", views.MyRecordView.as_view(), name="my-record"),
     path("me/parents/", views.MyParentsView.as_view(), name="my-parents"),
     path(

@@ -57,13 +57,13 @@ def test_installing_creates_every_built_in_type_and_the_parameters_row(empty_cat
 
     created = change_types_install_defaults(actor=Actor.system())
 
-    assert created == len(DEFAULT_TYPES) == 15
+    assert created == len(DEFAULT_TYPES) == 18
     assert set(ChangeType.objects.values_list("code", flat=True)) == {
         spec["code"] for spec in DEFAULT_TYPES
     }
-    assert ChangeType.objects.filter(is_builtin=True).count() == 15
+    assert ChangeType.objects.filter(is_builtin=True).count() == 18
     assert RuleParameters.objects.filter(pk=1).exists()
-    assert AuditEvent.objects.filter(action="change_type.install").count() == events + 15
+    assert AuditEvent.objects.filter(action="change_type.install").count() == events + 18
 
 
 def test_installing_twice_changes_nothing(empty_catalogue):
@@ -71,7 +71,7 @@ def test_installing_twice_changes_nothing(empty_catalogue):
     events = AuditEvent.objects.count()
 
     assert change_types_install_defaults(actor=Actor.system()) == 0
-    assert ChangeType.objects.count() == 15
+    assert ChangeType.objects.count() == 18
     assert AuditEvent.objects.count() == events
 
 
@@ -97,9 +97,9 @@ def test_the_command_installs_the_built_ins_idempotently(empty_catalogue):
     call_command("load_change_types", stdout=out)
     call_command("load_change_types", stdout=out)
 
-    assert "installed 15" in out.getvalue()
+    assert "installed 18" in out.getvalue()
     assert "all built-in change types exist" in out.getvalue()
-    assert ChangeType.objects.count() == 15
+    assert ChangeType.objects.count() == 18
 
 
 def test_every_built_in_type_passes_the_catalogue_validation(catalogue):

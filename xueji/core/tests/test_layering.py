@@ -25,7 +25,8 @@ _STUDENTS = _RECORD | {"students"}
 # core < audit < org < accounts < students < jobs < notifications < workflow < exchange
 # < registration < changes < dashboard. jobs (long work with progress) stands on students only
 # for the page base view. notifications needs only accounts; exchange and registration stand on
-# students and notifications, not on the approval engine.
+# students and notifications, not on the approval engine; registration plugs its finance import
+# into exchange's import registry.
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
     "audit": _BASE,
@@ -36,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "notifications": {"core", "accounts"},
     "workflow": _STUDENTS | {"notifications"},
     "exchange": _STUDENTS | {"jobs", "notifications"},
-    "registration": _STUDENTS | {"jobs", "notifications"},
+    "registration": _STUDENTS | {"jobs", "notifications", "exchange"},
     "changes": _STUDENTS | {"jobs", "notifications", "workflow", "exchange", "registration"},
     "dashboard": _STUDENTS
     | {"jobs", "notifications", "workflow", "exchange", "registration", "changes"},

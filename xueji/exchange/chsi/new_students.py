@@ -9,23 +9,21 @@ GB/T 2261.1, 政治面貌 GB/T 4762, 民族 GB 3304, 证件类型, 层次, 学�
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xueji.core.masking import mask_id_number
-from xueji.exchange.chsi.dbf import ENCODING, Field
+from xueji.exchange.chsi.columns import Column, Problem, dbf_problems
+from xueji.exchange.chsi.dbf import Field
+from xueji.exchange.chsi.kinds import ExportKind, ExportRow, Filters
 from xueji.org.models import CodeItem, CodeTable
 from xueji.students.identity import IdentityError, check_id_number
 from xueji.students.models import Student
 
-
-@dataclass(frozen=True)
-class Column:
-    code: str
-    label: str
-    width: int  # DBF width in bytes (GBK: two bytes per Chinese character)
+if TYPE_CHECKING:
+    from xueji.accounts.models import User
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -132,19 +130,6 @@ def student_values(student: Student, codes: CodeTables, *, full_id: bool) -> dic
 
 
 @dataclass
-class Problem:
-    column: str
-    message: str
-
-    @property
-    def label(self) -> str:
-        return LABELS.get(self.column, self.column)
-
-    def as_dict(self) -> dict[str, str]:
-        return {"column": self.column, "label": self.label, "message": self.message}
-
-
-@dataclass
 class StudentCheck:
     student_number: str
     name: str
@@ -173,7 +158,7 @@ def student_problems(
     problems: list[Problem] = []
 
     def fail(column: str, message: str) -> None:
-        problems.append(Problem(column, message))
+        problems.append(Problem(column, message, LABELS.get(column, column)))
 
     for column in COLUMNS:
         if column.code in REQUIRED and not values[column.code].strip():
@@ -233,19 +218,7 @@ def student_problems(
     ):
         fail("YJBYRQ", "预计毕业日期应晚于入学日期")
     if for_dbf:
-        for column in COLUMNS:
-            value = values[column.code]
-            try:
-                size = len(value.encode(ENCODING))
-            except UnicodeEncodeError as exc:
-                bad = value[exc.start : exc.end]
-                fail(column.code, f"{column.label}中的“{bad}”无法用 GBK 编码，DBF 文件放不下")
-                continue
-            if size > column.width:
-                fail(
-                    column.code,
-                    f"{column.label}占 {size} 字节，超过 DBF 字段宽度 {column.width} 字节",
-                )
+        problems.extend(dbf_problems(COLUMNS, values))
     return problems
 
 
@@ -268,3 +241,38 @@ def check_students(
                 )
             )
     return found
+
+
+def export_rows(user: User, filters: Filters) -> Iterator[ExportRow]:
+    """The `new_students` kind's rows: every student with 学籍 of the cohort and/or college in
+    the user's scope, values unmasked, with the platform's problems (DBF checks are the
+    runner's)."""
+    from xueji.exchange.chsi.selectors import chsi_new_students_for
+
+    students = chsi_new_students_for(
+        user, cohort_year=filters.cohort_year, college_id=filters.college_id
+    )
+    codes = CodeTables.load()
+    for student in students.iterator(chunk_size=500):
+        values = student_values(student, codes, full_id=True)
+        yield ExportRow(
+            student_number=student.student_number,
+            name=student.name,
+            college=student.college.name,
+            values=values,
+            problems=student_problems(student, values, codes, for_dbf=False),
+        )
+
+
+KIND = ExportKind(
+    key="new_students",
+    title="学信网新生注册数据",
+    file_stem="xszc",
+    columns=COLUMNS,
+    filters=("cohort_year", "college_id"),
+    required_filters=("cohort_year", "college_id"),
+    rows=export_rows,
+    order=10,
+    purposes=("学信网新生注册上报", "新生注册数据核对"),
+    description="新生入学后上报学信网的 19 项学籍信息，每名在籍学生一行。",
+)

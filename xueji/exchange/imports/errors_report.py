@@ -4,13 +4,40 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from typing import Protocol
 
 import xlsxwriter
 
-from xueji.exchange.imports.validate import Plan
+
+class ReportedError(Protocol):
+    @property
+    def row(self) -> int: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def label(self) -> str: ...
 
 
-def error_report(plan: Plan) -> bytes:
+class ReportedPlan(Protocol):
+    """What the report needs of a dry run: the freshman `validate.Plan` and the other kinds'
+    `sheet.SheetPlan` both have it (for photos, one "row" per zip entry)."""
+
+    @property
+    def header(self) -> list[str]: ...
+    @property
+    def raw(self) -> Sequence[tuple[int, list[str]]]: ...
+    @property
+    def positions(self) -> dict[str, int]: ...
+    @property
+    def errors(self) -> Sequence[ReportedError]: ...
+
+
+def error_report(plan: ReportedPlan) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     rows = book.add_worksheet("错误行")

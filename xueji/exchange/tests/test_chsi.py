@@ -304,7 +304,9 @@ def test_counsellor_gets_403_and_a_student_is_redirected(client: Client, cast: C
 
 def test_registrar_sees_the_check_results_on_the_page(client: Client, cast: Cast) -> None:
     plant_problems(cast)
-    response = login(client, cast.registrar).get("/exchange/chsi/?check=1&cohort=2024&format=xlsx")
+    response = login(client, cast.registrar).get(
+        "/exchange/chsi/new_students/?check=1&cohort=2024&format=xlsx"
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert 'data-student="2024000002"' in body
@@ -316,14 +318,14 @@ def test_registrar_sees_the_check_results_on_the_page(client: Client, cast: Cast
 def test_college_admin_page_offers_only_their_college_and_no_full_ids(
     client: Client, cast: Cast
 ) -> None:
-    body = login(client, cast.college_admin).get("/exchange/chsi/").content.decode()
+    body = login(client, cast.college_admin).get("/exchange/chsi/new_students/").content.decode()
     assert "计算机学院" in body and "外国语学院" not in body
     assert 'name="full_id"' not in body
 
 
 def test_college_admin_checking_another_college_gets_404(client: Client, cast: Cast) -> None:
     login(client, cast.college_admin)
-    response = client.get(f"/exchange/chsi/?check=1&cohort=2024&college={cast.fl.pk}")
+    response = client.get(f"/exchange/chsi/new_students/?check=1&cohort=2024&college={cast.fl.pk}")
     assert response.status_code == 404
     assert "王五" not in response.content.decode()
 
@@ -333,7 +335,7 @@ def test_registrar_starts_an_export_and_follows_it_to_the_download(
 ) -> None:
     login(client, cast.registrar)
     response = client.post(
-        "/exchange/chsi/",
+        "/exchange/chsi/new_students/",
         {"cohort": "2024", "format": "xlsx", "purpose": PURPOSE, "full_id": "on"},
     )
     job = Job.objects.get(kind="chsi.new_students")
@@ -349,7 +351,9 @@ def test_registrar_starts_an_export_and_follows_it_to_the_download(
 
 
 def test_the_form_says_what_is_missing(client: Client, cast: Cast) -> None:
-    response = login(client, cast.registrar).post("/exchange/chsi/", {"format": "xlsx"})
+    response = login(client, cast.registrar).post(
+        "/exchange/chsi/new_students/", {"format": "xlsx"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "请填写导出用途" in body and "请至少选择年级或学院" in body

@@ -37,7 +37,7 @@ def test_registrar_uploads_bad_rows_sees_progress_and_downloads_the_error_report
     path = tmp_path / "新生名单.xlsx"
     path.write_bytes(xlsx_bytes(rows))
     log_in(page, live_server, "registrar")
-    page.goto(f"{live_server.url}/exchange/imports/")
+    page.goto(f"{live_server.url}/exchange/imports/freshmen/")
     shot(page, "import-home")
     page.get_by_label("新生名单文件").set_input_files(str(path))
     page.get_by_role("button", name="上传并预检").click()

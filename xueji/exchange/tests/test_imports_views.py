@@ -62,7 +62,7 @@ def test_the_template_has_the_columns_dropdowns_and_notes(cast: Cast) -> None:
 def test_upload_runs_a_dry_run_and_a_clean_one_can_be_confirmed(cast: Cast) -> None:
     client = client_for(cast.registrar)
     data = xlsx_bytes(freshman_rows(cast, 4))
-    response = client.post("/exchange/imports/", {"file": upload(data)})
+    response = client.post("/exchange/imports/freshmen/", {"file": upload(data)})
     job = Job.objects.get(kind=DRY_RUN)
     assert (
         response.status_code == 302 and response["Location"] == f"/exchange/imports/jobs/{job.pk}/"
@@ -85,7 +85,7 @@ def test_a_dry_run_with_errors_shows_them_and_no_confirm_button(cast: Cast) -> N
     client = client_for(cast.registrar)
     rows = freshman_rows(cast, 4)
     rows[1]["MZ"] = "99"
-    client.post("/exchange/imports/", {"file": upload(xlsx_bytes(rows))})
+    client.post("/exchange/imports/freshmen/", {"file": upload(xlsx_bytes(rows))})
     job = Job.objects.get(kind=DRY_RUN)
     job_run(job.pk)
     page = client.get(f"/exchange/imports/jobs/{job.pk}/").content.decode()
@@ -97,7 +97,7 @@ def test_a_dry_run_with_errors_shows_them_and_no_confirm_button(cast: Cast) -> N
 
 def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_form(cast: Cast) -> None:
     response = client_for(cast.registrar).post(
-        "/exchange/imports/", {"file": upload(b"hello", "notes.txt")}
+        "/exchange/imports/freshmen/", {"file": upload(b"hello", "notes.txt")}
     )
     assert response.status_code == 400
     assert "只接受 xlsx、xls 或 CSV 文件" in response.content.decode()
@@ -105,7 +105,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused_on_the_form(cast: Cast) -> 
 
 def test_another_users_import_job_is_not_found(cast: Cast) -> None:
     client = client_for(cast.college_admin)
-    client.post("/exchange/imports/", {"file": upload(xlsx_bytes(freshman_rows(cast, 2)))})
+    client.post("/exchange/imports/freshmen/", {"file": upload(xlsx_bytes(freshman_rows(cast, 2)))})
     job = Job.objects.get(kind=DRY_RUN)
     job_run(job.pk)
     other = client_for(cast.counsellor)
