@@ -116,7 +116,15 @@ class Student(models.Model):
     )
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("最后修改"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["pinyin_key", "pinyin_initials", "updated_at"])
+    # History is read per student (by id) and by date; the live table's look-up indexes would
+    # only slow every history insert (a 100k import writes 100k history rows), so not copied.
+    history = HistoricalRecords(
+        excluded_fields=["pinyin_key", "pinyin_initials", "updated_at"],
+        no_db_index=[
+            "candidate_number", "student_number", "college", "major", "school_class",
+            "cohort", "advisor",
+        ],
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("学生")
