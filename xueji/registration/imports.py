@@ -17,13 +17,11 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from xueji.accounts.models import User
-from xueji.audit.services import audit_record
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, ValidationFailed
 from xueji.exchange.imports import normalise, sheet
 from xueji.exchange.imports.columns import Column
 from xueji.exchange.imports.kinds import ImportKind
-from xueji.exchange.imports.reader import read_sheet
 from xueji.exchange.imports.template import sheet_template
 from xueji.jobs.models import Job
 from xueji.jobs.progress import Progress
@@ -172,17 +170,13 @@ def validate(
 
 
 def _load(job: Job, progress: Progress) -> tuple[sheet.SheetPlan, str, User]:
-    user = job.created_by
-    if user is None or not permissions.can_set_finance_status(user):
-        raise DomainError(REFUSAL)
-    progress.phase("读取", 1)
-    data, digest, filename = sheet.job_input(job)
-    rows = read_sheet(data, filename)
-    progress.advance()
-    progress.phase("校验", max(len(rows) - 1, 0))
-    plan = validate(rows, tick=progress.advance)
-    progress.check_cancel()
-    return plan, digest, user
+    return sheet.load_sheet(
+        job,
+        progress,
+        may_run=permissions.can_set_finance_status,
+        refusal=REFUSAL,
+        check=lambda rows, user, tick: validate(rows, tick=tick),
+    )
 
 
 def run_dry_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -198,28 +192,23 @@ def run_commit(job: Job, progress: Progress) -> dict[str, Any]:
     by_term: dict[Term, list[FinanceRow]] = defaultdict(list)
     for term, row in [*plan.new, *plan.updates]:
         by_term[term].append(row)
-    filename = job.params.get("filename", "")
     try:
         with transaction.atomic():
             # One service call per term (it writes that term's audit event); only changed rows.
             for term, rows in by_term.items():
                 finance_status_bulk_set(actor=actor, term=term, rows=rows)
-            audit_record(
+            sheet.audit_import(
                 actor=actor,
-                action="import.finance",
-                target=job,
-                summary=f"学费缴纳状态导入 {filename}：新增 {len(plan.new)} 条，"
-                f"更新 {len(plan.updates)} 条，未变 {plan.unchanged} 条",
-                after={
-                    "file": filename,
-                    "sha256": digest,
-                    "rows": plan.rows,
-                    "created": len(plan.new),
-                    "updated": len(plan.updates),
-                    "unchanged": plan.unchanged,
-                    "terms": sorted(t.pk for t in by_term),
-                },
-            )
+                job=job,
+                kind="finance",
+                title="学费缴纳状态导入",
+                outcome=f"新增 {len(plan.new)} 条，更新 {len(plan.updates)} 条，"
+                f"未变 {plan.unchanged} 条",
+                digest=digest,
+                counts={"rows": plan.rows, "created": len(plan.new),
+                        "updated": len(plan.updates), "unchanged": plan.unchanged,
+                        "terms": sorted(t.pk for t in by_term)},
+            )  # fmt: skip
     except ValidationFailed as exc:
         # The records changed between the check and the write (e.g. a student removed).
         raise DomainError(f"写入时校验未通过，未导入任何数据：{exc.message}") from exc

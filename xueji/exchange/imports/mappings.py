@@ -17,13 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from xueji.accounts.models import User
-from xueji.audit.services import audit_record
 from xueji.core.context import Actor
-from xueji.core.exceptions import DomainError
 from xueji.exchange.imports import normalise, sheet
 from xueji.exchange.imports.columns import Column
 from xueji.exchange.imports.kinds import ImportKind
-from xueji.exchange.imports.reader import read_sheet
 from xueji.exchange.imports.template import sheet_template
 from xueji.jobs.models import Job
 from xueji.jobs.progress import Progress
@@ -222,17 +219,13 @@ def validate(rows: list[list[Any]], tick: Any = None) -> sheet.SheetPlan:
 
 
 def _load(job: Job, progress: Progress) -> tuple[sheet.SheetPlan, str, User]:
-    user = job.created_by
-    if user is None or not can_manage_org(user):
-        raise DomainError("只有校级学籍管理员可以导入代码映射。")
-    progress.phase("读取", 1)
-    data, digest, filename = sheet.job_input(job)
-    rows = read_sheet(data, filename)
-    progress.advance()
-    progress.phase("校验", max(len(rows) - 1, 0))
-    plan = validate(rows, tick=progress.advance)
-    progress.check_cancel()
-    return plan, digest, user
+    return sheet.load_sheet(
+        job,
+        progress,
+        may_run=can_manage_org,
+        refusal=KIND.refusal,
+        check=lambda rows, user, tick: validate(rows, tick=tick),
+    )
 
 
 def run_dry_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -270,22 +263,16 @@ def run_commit(job: Job, progress: Progress) -> dict[str, Any]:
                 default_change_reason="代码映射导入（更新）",
                 default_date=now,
             )
-        filename = job.params.get("filename", "")
-        audit_record(
+        sheet.audit_import(
             actor=actor,
-            action="import.code_mappings",
-            target=job,
-            summary=f"代码映射导入 {filename}：新增 {len(created)} 条，更新 {len(updated)} 条，"
-            f"未变 {plan.unchanged} 条",
-            after={
-                "file": filename,
-                "sha256": digest,
-                "rows": plan.rows,
-                "created": len(created),
-                "updated": len(updated),
-                "unchanged": plan.unchanged,
-            },
-        )
+            job=job,
+            kind="code_mappings",
+            title="代码映射导入",
+            outcome=f"新增 {len(created)} 条，更新 {len(updated)} 条，未变 {plan.unchanged} 条",
+            digest=digest,
+            counts={"rows": plan.rows, "created": len(created), "updated": len(updated),
+                    "unchanged": plan.unchanged},
+        )  # fmt: skip
     progress.advance(len(plan.new) + len(plan.updates))
     return {**plan.counts(), "sha256": digest, "created": len(created), "updated": len(updated)}
 

@@ -29,7 +29,6 @@ from django.utils.translation import gettext_noop
 from PIL import Image, UnidentifiedImageError
 
 from xueji.accounts.models import Role, User
-from xueji.audit.services import audit_record
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError
 from xueji.exchange.imports import permissions, sheet
@@ -283,22 +282,17 @@ def run_commit(job: Job, progress: Progress) -> dict[str, Any]:
                 default_change_reason="照片导入",
                 default_date=now,
             )
-            filename = job.params.get("filename", "")
-            audit_record(
+            sheet.audit_import(
                 actor=actor,
-                action="import.photos",
-                target=job,
-                summary=f"照片导入 {filename}：新增 {len(plan.new)} 张，"
-                f"更换 {len(plan.updates)} 张，未变 {plan.unchanged} 张",
-                after={
-                    "file": filename,
-                    "sha256": digest,
-                    "files": plan.rows,
-                    "created": len(plan.new),
-                    "updated": len(plan.updates),
-                    "unchanged": plan.unchanged,
-                },
-            )
+                job=job,
+                kind="photos",
+                title="照片导入",
+                outcome=f"新增 {len(plan.new)} 张，更换 {len(plan.updates)} 张，"
+                f"未变 {plan.unchanged} 张",
+                digest=digest,
+                counts={"files": plan.rows, "created": len(plan.new),
+                        "updated": len(plan.updates), "unchanged": plan.unchanged},
+            )  # fmt: skip
     except BaseException:
         # The database rolled back: take back the files this commit wrote, and only those.
         for name in written:

@@ -18,10 +18,15 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
+from xueji.accounts.models import User
+from xueji.audit.services import audit_record
+from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError
 from xueji.exchange.imports import normalise
 from xueji.exchange.imports.columns import Column
+from xueji.exchange.imports.reader import read_sheet
 from xueji.jobs.models import Job
+from xueji.jobs.progress import Progress
 from xueji.org.models import CodeTable
 from xueji.org.selectors import code_names
 
@@ -236,6 +241,52 @@ def job_input(job: Job) -> tuple[bytes, str, str]:
     with job.input_file.open("rb") as handle:
         data = handle.read()
     return data, hashlib.sha256(data).hexdigest(), job.params.get("filename") or job.input_file.name
+
+
+def load_sheet(
+    job: Job,
+    progress: Progress,
+    *,
+    may_run: Callable[[User], bool],
+    refusal: str,
+    check: Callable[[list[list[Any]], User, Callable[[int], None]], Any],
+) -> tuple[Any, str, User]:
+    """The first half of a sheet import's dry run and commit: re-check who started it, read
+    the uploaded sheet and check it with `check(rows, user, tick)`. Returns (plan, the file's
+    SHA-256, the user)."""
+    user = job.created_by
+    if user is None or not may_run(user):
+        raise DomainError(refusal)
+    progress.phase("读取", 1)
+    data, digest, filename = job_input(job)
+    rows = read_sheet(data, filename)
+    progress.advance()
+    progress.phase("校验", max(len(rows) - 1, 0))
+    plan = check(rows, user, progress.advance)
+    progress.check_cancel()
+    return plan, digest, user
+
+
+def audit_import(
+    *,
+    actor: Actor,
+    job: Job,
+    kind: str,
+    title: str,
+    outcome: str,
+    digest: str,
+    counts: dict[str, Any],
+) -> None:
+    """The one audit event of a committed import: `import.<kind>`, summary
+    "<title> <file>：<outcome>", with the file, its SHA-256 and the counts."""
+    filename = job.params.get("filename", "")
+    audit_record(
+        actor=actor,
+        action=f"import.{kind}",
+        target=job,
+        summary=f"{title} {filename}：{outcome}",
+        after={"file": filename, "sha256": digest, **counts},
+    )
 
 
 def save_error_report(job: Job, plan: Any) -> None:

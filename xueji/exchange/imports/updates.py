@@ -26,14 +26,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from xueji.accounts.models import User
-from xueji.audit.services import audit_record
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError
 from xueji.exchange.imports import normalise, permissions, sheet
 from xueji.exchange.imports.columns import Column
 from xueji.exchange.imports.kinds import ImportKind
 from xueji.exchange.imports.mappings import mappings_for, translate_codes
-from xueji.exchange.imports.reader import read_sheet
 from xueji.exchange.imports.template import code_choices, sheet_template
 from xueji.jobs.models import Job
 from xueji.jobs.progress import Progress
@@ -274,17 +272,14 @@ def _plan_against_database(
 
 
 def _load(job: Job, progress: Progress) -> tuple[sheet.SheetPlan, str, User]:
-    user = job.created_by
-    if user is None or not permissions.can_import_freshmen(user):
-        raise DomainError("只有校级学籍管理员和学院教务员可以导入学生信息更新。")
-    progress.phase("读取", 1)
-    data, digest, filename = sheet.job_input(job)
-    rows = read_sheet(data, filename)
-    progress.advance()
-    progress.phase("校验", max(len(rows) - 1, 0))
-    plan = validate(rows, user=user, system=job.params.get("system", ""), tick=progress.advance)
-    progress.check_cancel()
-    return plan, digest, user
+    system = job.params.get("system", "")
+    return sheet.load_sheet(
+        job,
+        progress,
+        may_run=permissions.can_import_freshmen,
+        refusal=KIND.refusal,
+        check=lambda rows, user, tick: validate(rows, user=user, system=system, tick=tick),
+    )
 
 
 def run_dry_run(job: Job, progress: Progress) -> dict[str, Any]:
@@ -306,7 +301,6 @@ def run_commit(job: Job, progress: Progress) -> dict[str, Any]:
             fields.add(attribute.removesuffix("_id"))
         student.updated_at = now
         updated.append(student)
-    filename = job.params.get("filename", "")
     try:
         with transaction.atomic():
             if updated:
@@ -321,22 +315,17 @@ def run_commit(job: Job, progress: Progress) -> dict[str, Any]:
                     default_change_reason="学生信息更新导入",
                     default_date=now,
                 )
-            audit_record(
+            sheet.audit_import(
                 actor=actor,
-                action="import.students_update",
-                target=job,
-                summary=f"学生信息更新导入 {filename}：更新 {len(updated)} 人，"
-                f"未变 {plan.unchanged} 人",
-                after={
-                    "file": filename,
-                    "sha256": digest,
-                    "system": job.params.get("system", ""),
-                    "rows": plan.rows,
-                    "updated": len(updated),
-                    "unchanged": plan.unchanged,
-                    "fields": sorted(fields),
-                },
-            )
+                job=job,
+                kind="students_update",
+                title="学生信息更新导入",
+                outcome=f"更新 {len(updated)} 人，未变 {plan.unchanged} 人",
+                digest=digest,
+                counts={"system": job.params.get("system", ""), "rows": plan.rows,
+                        "updated": len(updated), "unchanged": plan.unchanged,
+                        "fields": sorted(fields)},
+            )  # fmt: skip
     except IntegrityError as exc:
         raise DomainError("写入时与其他数据冲突，未导入任何数据；请重新预检。") from exc
     progress.advance(len(updated))
