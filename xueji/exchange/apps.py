@@ -13,6 +13,11 @@ class ExchangeConfig(AppConfig):
         # Catches deliveries whose task was lost (queue down, worker restarted mid-call).
         register("exchange.deliveries_sweep", 60, deliveries_sweep)
 
+        from xueji.exchange.imports.planfile import plans_discard_stale
+
+        # Plans of freshman dry runs that were never confirmed (the commit can do without).
+        register("imports.discard_stale_plans", 3600, plans_discard_stale)
+
         from xueji.exchange.imports import runner as imports_runner
         from xueji.jobs.registry import register as register_job
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,9 @@ from django.core.files.storage import default_storage
 from xueji.jobs.models import Job
 
 FORMAT = 1
+DRY_RUN_KIND = "import.freshmen.dry_run"  # runner.DRY_RUN (the runner imports this module)
+# How long a clean dry run's plan waits for its commit before the sweep removes it.
+PLAN_KEEP = timedelta(days=2)
 # Record fields in the order they are stored; dates as ISO text, the duration as text.
 FIELDS = (
     "candidate_number", "student_number", "name", "gender", "birth_date", "id_type",
@@ -91,6 +94,25 @@ def plan_discard(job: Job, sha256: str) -> None:
     path = plan_path(job, sha256)
     if default_storage.exists(path):
         default_storage.delete(path)
+
+
+def plans_discard_stale(now: datetime) -> int:
+    """Periodic sweep: drop the kept plans of dry runs nobody confirmed within PLAN_KEEP (a
+    commit without its plan checks the whole file again, so nothing depends on them). Looks
+    at dry runs finished up to a week before that, so a sweep missed for days still catches
+    up. Returns how many plans were removed."""
+    removed = 0
+    finished = Job.objects.filter(
+        kind=DRY_RUN_KIND,
+        finished_at__lt=now - PLAN_KEEP,
+        finished_at__gte=now - PLAN_KEEP - timedelta(days=7),
+    ).only("pk", "kind", "result")
+    for job in finished:
+        sha256 = (job.result or {}).get("sha256")
+        if sha256 and default_storage.exists(plan_path(job, sha256)):
+            default_storage.delete(plan_path(job, sha256))
+            removed += 1
+    return removed
 
 
 def _dump(name: str, value: Any) -> Any:

@@ -3,13 +3,16 @@ and what still sends the commit back to reading and checking the whole file."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from xueji.audit.models import AuditEvent
 from xueji.conftest import Cast
 from xueji.exchange.imports import bulkwrite, runner, services
-from xueji.exchange.imports.planfile import plan_load
+from xueji.exchange.imports.planfile import PLAN_KEEP, plan_load, plans_discard_stale
 from xueji.exchange.tests.test_imports import freshman_rows, run_import, upload, xlsx_bytes
 from xueji.jobs.models import Job, JobStatus
 from xueji.jobs.services import job_create, job_run
@@ -195,3 +198,23 @@ def test_a_dry_run_with_errors_or_updates_keeps_no_plan(cast: Cast) -> None:
     again = run_import(cast, xlsx_bytes(rows))
     assert again.result["update"] == 1
     assert plan_load(again, again.result["sha256"]) is None
+
+
+def test_the_sweep_drops_plans_nobody_confirmed_and_their_commit_still_imports(
+    cast: Cast,
+) -> None:
+    old = run_import(cast, xlsx_bytes(freshman_rows(cast, 8)))
+    recent = run_import(cast, xlsx_bytes(freshman_rows(cast, 9)))
+    assert plan_load(old, old.result["sha256"]) and plan_load(recent, recent.result["sha256"])
+    now = timezone.now()
+    Job.objects.filter(pk=old.pk).update(finished_at=now - PLAN_KEEP - timedelta(hours=1))
+    Job.objects.filter(pk=recent.pk).update(finished_at=now - timedelta(hours=1))
+
+    assert plans_discard_stale(now) == 1
+    assert plan_load(old, old.result["sha256"]) is None
+    assert plan_load(recent, recent.result["sha256"]) is not None
+    assert plans_discard_stale(now) == 0
+    # Confirming the old dry run later still works: the commit checks the whole file again.
+    commit = confirm(cast, Job.objects.get(pk=old.pk))
+    assert commit.status == JobStatus.SUCCEEDED, commit.error
+    assert (commit.result["plan_reused"], commit.result["created"]) == (False, 8)
