@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from xueji.exchange.chsi import new_students
 from xueji.exchange.chsi.columns import Column, Problem
@@ -147,6 +148,7 @@ KIND = ExportKind(
     title="学信网学年注册数据",
     file_stem="xnzc",
     columns=COLUMNS,
+    filter_labels=(("year", gettext_noop("学年（起始年份）")),),
     filters=("term_id", "year", "cohort_year", "college_id"),
     required_filters=("term_id", "year"),
     rows=export_rows,

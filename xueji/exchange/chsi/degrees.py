@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_noop
 
 from xueji.exchange.chsi.columns import Column, Problem
 from xueji.exchange.chsi.kinds import ExportKind, ExportRow, Filters
@@ -199,6 +200,7 @@ KIND = ExportKind(
     title="学位授予信息上报数据",
     file_stem="xwsy",
     columns=COLUMNS,
+    filter_labels=(("year", gettext_noop("学位授予年份")),),
     filters=("year", "college_id"),
     required_filters=("year",),
     require_all=True,

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_noop
+
 from xueji.exchange.chsi.columns import Column, Problem
 from xueji.exchange.chsi.kinds import ExportKind, ExportRow, Filters
 from xueji.exchange.chsi.new_students import CodeTables, student_problems, student_values
@@ -149,6 +151,7 @@ KIND = ExportKind(
     title="学信网毕业证书电子注册数据",
     file_stem="xlzc",
     columns=COLUMNS,
+    filter_labels=(("year", gettext_noop("毕（结）业年份")),),
     filters=("year", "college_id"),
     required_filters=("year",),
     require_all=True,

@@ -59,6 +59,9 @@ class ChsiExportForm(forms.Form):
                 ("", _("请选择学期")),
                 *[(t.pk, str(t)) for t in terms],
             ]
+        for name, label in kind.filter_labels:
+            if FORM_FIELDS[name] in self.fields:
+                self.fields[FORM_FIELDS[name]].label = _(label)
         if not kind.dbf:
             self.fields["format"].choices = [  # type: ignore[attr-defined]
                 c for c in ExportFormat.CHOICES if c[0] == ExportFormat.XLSX

@@ -103,6 +103,8 @@ class ExportKind:
     # A note the pre-export check shows for a row that is exported anyway (e.g. 未注册);
     # "" = nothing to note.
     notice: Callable[[ExportRow], str] | None = None
+    # Labels for filters whose meaning is the kind's own, e.g. {"year": "学年（起始年份）"}.
+    filter_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def job_kind(self) -> str:

@@ -238,6 +238,7 @@ def test_the_page_offers_the_term_and_shows_the_check(
     login(client, cast.registrar)
     page = client.get("/exchange/chsi/yearly_registration/").content.decode()
     assert 'name="term"' in page and 'name="cohort"' in page
+    assert "学年（起始年份）" in page  # the year filter means the academic year here
     checked = client.get(f"/exchange/chsi/yearly_registration/?check=1&term={states.pk}")
     body = checked.content.decode()
     assert checked.status_code == 200
