@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "xueji.workflow",
     "xueji.exchange",
     "xueji.changes",
+    "xueji.certificates",
     "xueji.registration",
     "xueji.dashboard",
 ]
@@ -280,7 +281,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("XUEJI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs every rendering step at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 SCHOOL_NAME = os.environ.get("XUEJI_SCHOOL_NAME", "")

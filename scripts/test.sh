@@ -19,6 +19,17 @@ say "Checking the services the tests need"
 import sys, psycopg
 psycopg.connect(sys.argv[1].replace("postgres://", "postgresql://"), connect_timeout=5).close()
 PY
+certificate_packages="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-hanazono"
+.venv/bin/python - <<'PY' || fail "Certificate PDFs need Pango and their fonts: apt-get install $certificate_packages (or run .ci/run as root)"
+import sys
+from django.core.exceptions import ImproperlyConfigured
+try:
+    from xueji.certificates.pdf import installed_faces  # loads WeasyPrint, hence Pango
+    installed_faces()
+except (OSError, ImproperlyConfigured) as error:
+    sys.exit(f"{type(error).__name__}: {error}")
+PY
+command -v pdftoppm >/dev/null 2>&1 || fail "pdftoppm is missing: apt-get install poppler-utils (or run .ci/run as root)"
 export XUEJI_TEST_REDIS_URL="${XUEJI_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 .venv/bin/python - "$XUEJI_TEST_REDIS_URL" <<'PY' || fail "Redis is not reachable at $XUEJI_TEST_REDIS_URL (set XUEJI_TEST_REDIS_URL, or start it: redis-server --daemonize yes; apt-get install redis-server if missing)"
 import sys, redis

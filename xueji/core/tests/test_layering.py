@@ -23,10 +23,11 @@ _RECORD = {"core", "audit", "org", "accounts"}
 _STUDENTS = _RECORD | {"students"}
 # What each app may import, bottom to top:
 # core < audit < org < accounts < students < jobs < notifications < workflow < exchange
-# < registration < changes < dashboard. jobs (long work with progress) stands on students only
-# for the page base view. notifications needs only accounts; exchange and registration stand on
-# students and notifications, not on the approval engine; registration plugs its finance import
-# into exchange's import registry.
+# < registration < changes < certificates < dashboard. jobs (long work with progress) stands on
+# students only for the page base view. notifications needs only accounts; exchange and
+# registration stand on students and notifications, not on the approval engine; registration
+# plugs its finance import into exchange's import registry. certificates stands on changes
+# (eligibility reads the status and the term's registration).
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
     "audit": _BASE,
@@ -39,8 +40,10 @@ ALLOWED: dict[str, set[str]] = {
     "exchange": _STUDENTS | {"jobs", "notifications"},
     "registration": _STUDENTS | {"jobs", "notifications", "exchange"},
     "changes": _STUDENTS | {"jobs", "notifications", "workflow", "exchange", "registration"},
-    "dashboard": _STUDENTS
+    "certificates": _STUDENTS
     | {"jobs", "notifications", "workflow", "exchange", "registration", "changes"},
+    "dashboard": _STUDENTS
+    | {"jobs", "notifications", "workflow", "exchange", "registration", "changes", "certificates"},
 }
 TEMPLATE_REFERENCE = re.compile(r"""{%\s*(?:include|extends)\s+["']([\w-]+)/""")
 
