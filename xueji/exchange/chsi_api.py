@@ -40,7 +40,14 @@ class FilterFieldsSerializer(serializers.Serializer):
     date_to = serializers.DateField(
         required=False, allow_null=True, help_text="截止日期（学籍异动：生效日期不晚于此日）"
     )
-    year = serializers.IntegerField(required=False, allow_null=True, help_text="年份（毕业、学位）")
+    # The bounds of the page's form; a year outside them would reach date(year, 1, 1) (500).
+    year = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1990,
+        max_value=2100,
+        help_text="年份（毕业、学位）",
+    )
     format = serializers.ChoiceField(choices=FORMATS, default=ExportFormat.XLSX)
 
     def filters(self) -> Filters:

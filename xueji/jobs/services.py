@@ -145,10 +145,19 @@ def job_rerun(*, actor: Actor, job: Job) -> Job:
 def job_output_open(*, actor: Actor, job: Job) -> FileResponse:
     """The job's result file as a download, audited (exports can hold unmasked ID numbers).
 
-    Raises NotFound when the job has no result file or the file is gone from storage.
+    Raises NotFound when the job has no result file or the file is gone from storage, and
+    PermissionDenied for an unmasked file without the full-ID grant.
     """
     if not job.output_file:
         raise NotFound("该任务没有结果文件。")
+    # An export that says it is not masked holds full ID numbers: the registrar sees every
+    # job, but only the full-ID grant opens such a file (the exporter's own included).
+    if (job.result or {}).get("masked") is False and not (
+        actor.user is not None and actor.user.can_view_full_id
+    ):
+        raise PermissionDenied(
+            "该结果文件含完整证件号码，只有具有“可查看完整证件号”授权的人可以下载。"
+        )
     name = job.output_file.name.rsplit("/", 1)[-1]
     try:
         handle = job.output_file.open("rb")

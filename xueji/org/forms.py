@@ -71,7 +71,7 @@ class SchoolForm(BootstrapForm):
     code = forms.CharField(
         label=_("学校代码"),
         max_length=5,
-        validators=[RegexValidator(r"^\d{5}$", _("学校代码应为 5 位数字"))],
+        validators=[RegexValidator(r"^[0-9]{5}$", _("学校代码应为 5 位数字"))],
         help_text=_("教育部 5 位学校标识码"),
     )
     name = forms.CharField(label=_("学校名称"), max_length=100)
@@ -79,7 +79,7 @@ class SchoolForm(BootstrapForm):
     school_type = forms.CharField(
         label=_("办学类型码"),
         max_length=1,
-        validators=[RegexValidator(r"^\d$", _("办学类型码应为 1 位数字"))],
+        validators=[RegexValidator(r"^[0-9]$", _("办学类型码应为 1 位数字"))],
         help_text=_("毕业证书编号第 6 位：1 普通高等教育，5 成人高等教育，7 网络教育"),
     )
     president_name = forms.CharField(

@@ -73,7 +73,8 @@ class CertificateNumberError(DomainError):
 
 
 def _check_school_code(code: str) -> None:
-    if not (len(code) == 5 and code.isdigit()):
+    # isascii(): isdigit() also accepts full-width "１０９９９" (a Chinese IME's digits).
+    if not (len(code) == 5 and code.isascii() and code.isdigit()):
         raise CertificateNumberError(f"学校代码“{code}”应为 5 位数字，请先在学校信息中设置")
 
 
@@ -143,7 +144,7 @@ def diploma_number(
 def diploma_number_parse(number: str) -> DiplomaNumber:
     """Split an 18-digit number into its parts, checking each; CertificateNumberError if it does
     not follow the rule."""
-    if len(number) != 18 or not number.isdigit():
+    if len(number) != 18 or not (number.isascii() and number.isdigit()):
         raise CertificateNumberError(f"证书编号“{number}”应为 18 位数字，实为 {len(number)} 位")
     parts = DiplomaNumber(
         school_code=number[:5],
@@ -204,7 +205,7 @@ def degree_certificate_number(*, unit_code: str, level: str, year: int, serial: 
 
 def degree_number_problems(number: str, *, unit_code: str, level: str, year: int) -> list[str]:
     """Why `number` is not the 学位证书编号 this award should carry (empty = fine)."""
-    if len(number) != 16 or not number.isdigit():
+    if len(number) != 16 or not (number.isascii() and number.isdigit()):
         return [f"学位证书编号“{number}”应为 16 位数字，实为 {len(number)} 位"]
     problems: list[str] = []
     if number[:5] != unit_code:

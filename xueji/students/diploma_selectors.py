@@ -114,7 +114,7 @@ def school_problems(school: School | None) -> list[str]:
     if school is None:
         return ["尚未设置学校信息：请先在“组织机构”中填写学校代码、办学类型码和校（院）长姓名。"]
     problems: list[str] = []
-    if not (len(school.code) == 5 and school.code.isdigit()):
+    if not (len(school.code) == 5 and school.code.isascii() and school.code.isdigit()):
         problems.append(f"学校代码“{school.code}”应为 5 位数字（组织机构 → 编辑学校信息）。")
     if school.school_type not in SCHOOL_TYPES:
         problems.append(f"学校的办学类型码“{school.school_type}”不是 1、5、6、7 之一。")

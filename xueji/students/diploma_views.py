@@ -24,6 +24,7 @@ from xueji.core.exceptions import DomainError
 from xueji.org.selectors import school_current
 from xueji.students import diploma_selectors as selectors
 from xueji.students import permissions
+from xueji.students.certificate_numbers import FIRST_YEAR, LAST_YEAR
 from xueji.students.diploma_forms import (
     DegreeConferForm,
     DiplomaAssignForm,
@@ -60,11 +61,15 @@ def _filters(request: HttpRequest) -> tuple[GraduationFilterForm, int | None, in
     form = GraduationFilterForm(
         request.GET or None, colleges=selectors.graduation_colleges_for(request.user)
     )
-    year_text = request.GET.get("year", "")
-    college_text = request.GET.get("college", "")
-    year = int(year_text) if year_text.isdigit() else None
-    college_id = int(college_text) if college_text.isdigit() else None
-    return form, year, college_id
+    year = _number(request.GET.get("year", ""))
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        year = None  # a hand-made ?year=10000 would reach date(10000, 1, 1)
+    return form, year, _number(request.GET.get("college", ""))
+
+
+def _number(text: str) -> int | None:
+    # isdigit() alone lets "²" through, which int() refuses (a 500).
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 class DiplomaListView(GraduationPageView):
@@ -178,8 +183,8 @@ class DegreeConferView(RegistrarPageView):
 
     @staticmethod
     def _year(request: HttpRequest) -> int:
-        text = request.POST.get("year") or request.GET.get("year") or ""
-        return int(text) if text.isdigit() else timezone.localdate().year
+        year = _number(request.POST.get("year") or request.GET.get("year") or "")
+        return year if year is not None else timezone.localdate().year
 
     def get(self, request: HttpRequest) -> HttpResponse:
         form = DegreeConferForm(initial={"conferral_date": timezone.localdate()})
@@ -192,7 +197,7 @@ class DegreeConferView(RegistrarPageView):
         form = DegreeConferForm(request.POST)
         context = self._context(request, year, form)
         if form.is_valid():
-            ids = [int(v) for v in request.POST.getlist("students") if v.isdigit()]
+            ids = [int(v) for v in request.POST.getlist("students") if v.isascii() and v.isdigit()]
             try:
                 result = degrees_confer(
                     actor=Actor.from_request(request),

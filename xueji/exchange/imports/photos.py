@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -210,8 +211,15 @@ def validate(
                     f"文件 {info.file_size // 1024} KB，超过 {MAX_FILE // 1024 // 1024} MB",
                 )
                 continue
-            with archive.open(info) as handle:
-                raw = handle.read(MAX_FILE + 1)
+            try:
+                with archive.open(info) as handle:
+                    raw = handle.read(MAX_FILE + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError):  # CRC, truncated data
+                fail(number, name, "压缩包中该文件已损坏（校验失败或数据不完整），请重新打包后上传")
+                continue
+            except (NotImplementedError, RuntimeError):  # deflate64/bzip2 …, or encrypted
+                fail(number, name, "该文件加密或使用了不支持的压缩方式；请用 zip 标准压缩重新打包")
+                continue
             content, reason = _decode(raw)
             if content is None:
                 fail(number, name, reason)

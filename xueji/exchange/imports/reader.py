@@ -28,7 +28,16 @@ def read_sheet(data: bytes, filename: str) -> list[list[Any]]:
     name = filename.lower()
     if name.endswith(".csv"):
         text = decode_csv(data)
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        try:
+            return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error as exc:
+            # In practice: an unmatched double quote (") makes one cell swallow the rest of
+            # the file until it passes the csv module's cell limit.
+            raise DomainError(
+                '无法读取该 CSV 文件：某个单元格以英文双引号（"）开头却没有配对的结束引号，'
+                "使其后的内容都并入了这一格。请检查并删除多余的引号，或另存为 xlsx 后上传。",
+                field="file",
+            ) from exc
     if not name.endswith(SPREADSHEET_SUFFIXES):
         raise DomainError("只接受 xlsx、xls 或 CSV 文件。", field="file")
     try:
