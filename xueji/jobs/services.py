@@ -158,6 +158,18 @@ def job_output_open(*, actor: Actor, job: Job) -> FileResponse:
         raise PermissionDenied(
             "该结果文件含完整证件号码，只有具有“可查看完整证件号”授权的人可以下载。"
         )
+    # A file holding the uploader's raw rows (an import's error report) is the uploader's; other
+    # viewers of the job need the full-ID grant, as the rows may carry ID numbers.
+    if (
+        job.params.get("output_private")
+        and actor.user is not None
+        and actor.user.pk != job.created_by_id
+        and not actor.user.can_view_full_id
+    ):
+        raise PermissionDenied(
+            "该文件是上传人原始数据的错误报告（可能含证件号码），只有上传人或具有“可查看完整证件号”"
+            "授权的人可以下载。"
+        )
     name = job.output_file.name.rsplit("/", 1)[-1]
     try:
         handle = job.output_file.open("rb")

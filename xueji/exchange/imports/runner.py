@@ -24,6 +24,7 @@ from xueji.accounts.models import User
 from xueji.audit.services import audit_record
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError
+from xueji.exchange.imports import sheet
 from xueji.exchange.imports.bulkwrite import new_students_insert
 from xueji.exchange.imports.errors_report import error_report
 from xueji.exchange.imports.planfile import StoredPlan, plan_discard, plan_load, plan_store
@@ -213,11 +214,8 @@ class _WriteProgress:
             self.side.close()
 
 
-def _preview(plan: Plan, limit: int = 50) -> list[dict[str, Any]]:
-    return [
-        {"row": e.row, "column": e.label, "value": e.value, "reason": e.reason}
-        for e in plan.errors[:limit]
-    ]
+def _preview(plan: Plan) -> list[dict[str, Any]]:
+    return sheet.preview(plan)
 
 
 def _write(

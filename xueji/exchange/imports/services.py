@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, PermissionDenied
@@ -54,7 +55,7 @@ def import_start(
         raise DomainError(f"{found.title}不使用来源系统代码映射。", field="system")
     if len(system) > MAX_SYSTEM:
         raise DomainError(f"来源系统最长 {MAX_SYSTEM} 字。", field="system")
-    params = {"filename": name, "via": actor.via, "import": found.key}
+    params = {"filename": name, "via": actor.via, "import": found.key, "output_private": True}
     if system:
         params["system"] = system
     return job_create(
@@ -84,20 +85,29 @@ def import_confirm(*, actor: Actor, dry_run: Job) -> Job:
         raise DomainError("预检尚未完成，不能确认导入。")
     if dry_run.result.get("errors"):
         raise DomainError("预检发现错误，请修正后重新上传；导入要么全部成功，要么不导入。")
-    if Job.objects.filter(kind=kind.commit_kind, params__dry_run=dry_run.pk).exists():
-        raise DomainError("该预检已确认导入过。")
     name = dry_run.params.get("filename", "import.xlsx")
-    params = {"filename": name, "via": actor.via, "dry_run": dry_run.pk, "import": kind.key}
+    params = {
+        "filename": name,
+        "via": actor.via,
+        "dry_run": dry_run.pk,
+        "import": kind.key,
+        "output_private": True,
+    }
     if dry_run.params.get("system"):
         params["system"] = dry_run.params["system"]
-    with dry_run.input_file.open("rb") as handle:
-        return job_create(
-            actor=actor,
-            kind=kind.commit_kind,
-            title=f"{kind.title}：{name}",
-            params=params,
-            input_file=File(handle, name=name),
-        )
+    with transaction.atomic():
+        # The dry run's row lock makes "confirmed once" hold for two quick clicks too.
+        Job.objects.select_for_update().filter(pk=dry_run.pk).first()
+        if Job.objects.filter(kind=kind.commit_kind, params__dry_run=dry_run.pk).exists():
+            raise DomainError("该预检已确认导入过。")
+        with dry_run.input_file.open("rb") as handle:
+            return job_create(
+                actor=actor,
+                kind=kind.commit_kind,
+                title=f"{kind.title}：{name}",
+                params=params,
+                input_file=File(handle, name=name),
+            )
 
 
 def freshman_import_start(*, actor: Actor, upload: UploadedFile, dry_run: bool = True) -> Job:

@@ -22,6 +22,7 @@ from xueji.accounts.models import User
 from xueji.audit.services import audit_record
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError
+from xueji.core.masking import mask_id_number
 from xueji.exchange.imports import normalise
 from xueji.exchange.imports.columns import Column
 from xueji.exchange.imports.reader import read_sheet
@@ -297,9 +298,19 @@ def save_error_report(job: Job, plan: Any) -> None:
     Job.objects.filter(pk=job.pk).update(output_file=job.output_file.name)
 
 
+# Columns whose values are ID numbers: masked in the preview kept on the job (every registrar
+# sees every job); the uploader's own error report file keeps them as uploaded.
+ID_COLUMNS = frozenset({"ZJHM"})
+
+
 def preview(plan: Any, limit: int = 50) -> list[dict[str, Any]]:
     return [
-        {"row": e.row, "column": e.label, "value": e.value, "reason": e.reason}
+        {
+            "row": e.row,
+            "column": e.label,
+            "value": mask_id_number(e.value) if e.column in ID_COLUMNS else e.value,
+            "reason": e.reason,
+        }
         for e in plan.errors[:limit]
     ]
 

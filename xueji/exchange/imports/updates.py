@@ -295,14 +295,20 @@ def run_commit(job: Job, progress: Progress) -> dict[str, Any]:
     now = timezone.now()
     updated: list[Student] = []
     fields: set[str] = set()
-    for student, changes in plan.updates:
-        for attribute, value in changes.items():
-            setattr(student, attribute, value)
-            fields.add(attribute.removesuffix("_id"))
-        student.updated_at = now
-        updated.append(student)
     try:
         with transaction.atomic():
+            # Re-read and lock the rows: a field the file does not change keeps what someone
+            # may have saved since the check, in the record and in its history row.
+            fresh = Student.objects.select_for_update().in_bulk(
+                [student.pk for student, _ in plan.updates]
+            )
+            for student, changes in plan.updates:
+                current = fresh[student.pk]
+                for attribute, value in changes.items():
+                    setattr(current, attribute, value)
+                    fields.add(attribute.removesuffix("_id"))
+                current.updated_at = now
+                updated.append(current)
             if updated:
                 Student.objects.bulk_update(
                     updated, sorted(fields | {"updated_at"}), batch_size=BATCH

@@ -115,3 +115,80 @@ def test_a_csv_with_a_stray_quote_fails_with_a_chinese_message_not_the_csv_modul
     assert job.status == JobStatus.FAILED
     assert "引号" in job.error
     assert "field limit" not in job.error
+
+
+def test_id_numbers_in_a_dry_runs_error_preview_are_masked_for_every_viewer(cast: Cast):
+    from xueji.core.masking import mask_id_number
+    from xueji.exchange.tests.test_imports import freshman_rows, run_import, xlsx_bytes
+
+    rows = freshman_rows(cast, 3)
+    wrong = rows[1]["ZJHM"][:-1] + ("0" if rows[1]["ZJHM"][-1] != "0" else "1")
+    rows[1]["ZJHM"] = wrong
+    dry = run_import(cast, xlsx_bytes(rows))
+    shown = [e for e in dry.result["errors_preview"] if e["column"] == "证件号码"]
+    assert shown and shown[0]["value"] == mask_id_number(wrong) != wrong
+    body = api_as(cast.registrar).get(f"/api/v1/jobs/{dry.pk}/").content.decode()
+    assert wrong not in body
+
+
+def test_an_import_error_report_is_the_uploaders_and_needs_the_grant_for_anyone_else(
+    client, cast: Cast
+):
+    from django.urls import reverse
+
+    from xueji.accounts.models import Role, Scope
+    from xueji.conftest import make_user
+    from xueji.exchange.tests.test_imports import freshman_rows, run_import, xlsx_bytes
+
+    rows = freshman_rows(cast, 3)
+    rows[0]["MZ"] = "99"
+    dry = run_import(cast, xlsx_bytes(rows), user=cast.college_admin)
+    assert dry.output_file, "the dry run wrote an error report"
+    url = reverse("job-output", args=[dry.pk])
+    client.force_login(cast.college_admin)
+    assert client.get(url).status_code == 200
+    plain = make_user("registrar-3", Role.REGISTRAR, Scope.SCHOOL)
+    client.force_login(plain)
+    assert client.get(reverse("job-detail", args=[dry.pk])).status_code == 200
+    assert client.get(url).status_code == 403
+    assert api_as(plain).get(f"/api/v1/jobs/{dry.pk}/output/").status_code == 403
+    assert cast.registrar.can_view_full_id
+    client.force_login(cast.registrar)
+    assert client.get(url).status_code == 200
+
+
+def test_a_student_update_commit_keeps_a_field_someone_saved_after_the_check(
+    cast: Cast, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+
+    from xueji.exchange.imports import services, updates
+    from xueji.exchange.tests.test_imports_kinds import sheet_bytes
+    from xueji.exchange.tests.test_imports_updates import HEADER, row
+    from xueji.jobs.services import job_run
+    from xueji.students.models import Student
+
+    data = sheet_bytes(HEADER, [row(cast.student, 手机="13900000009")])
+    with transaction.atomic():
+        job = services.import_start(
+            actor=cast.actor(cast.registrar),
+            kind="students_update",
+            upload=SimpleUploadedFile("u.xlsx", data),
+            dry_run=False,
+        )
+    load = updates._load
+
+    def load_then_someone_edits(job, progress):
+        checked = load(job, progress)
+        # Between the check and the write, the record page saves another field.
+        Student.objects.filter(pk=cast.student.pk).update(address="新地址（页面保存）")
+        return checked
+
+    monkeypatch.setattr(updates, "_load", load_then_someone_edits)
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    student = Student.objects.get(pk=cast.student.pk)
+    assert (student.phone, student.address) == ("13900000009", "新地址（页面保存）")
+    assert student.history.first().address == "新地址（页面保存）"
