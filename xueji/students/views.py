@@ -64,7 +64,8 @@ class StaffPageView(PageView):
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _is_htmx(request: HttpRequest) -> bool:

@@ -244,6 +244,14 @@ def test_list_filters_by_college_class_and_status(client, cast):
     assert listed_numbers(by_status) == set()
 
 
+def test_a_filter_value_that_is_not_plain_digits_is_ignored_instead_of_breaking_the_list(
+    client, cast
+):
+    client.force_login(cast.registrar)
+    for value in ("²", "１", "99999999999999999999"):
+        assert client.get(reverse("student-list"), {"college": value}).status_code == 200
+
+
 def test_counsellor_filter_options_offer_only_what_they_can_see(client, cast):
     client.force_login(cast.counsellor)
     form = client.get(reverse("student-list")).context["form"]
