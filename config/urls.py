@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -19,5 +17,5 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set-language"),
     path("api/v1/", include("config.api_urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (photos, attachments, job files) are never served from /media/: each goes
+# through a view that checks who is asking (students.StudentPhotoView, jobs' output, …).

@@ -16,6 +16,11 @@ urlpatterns = [
         name="student-edit",
     ),
     path(
+        "students/<str:student_number>/photo/",
+        views.StudentPhotoView.as_view(),
+        name="student-photo",
+    ),
+    path(
         "students/<str:student_number>/reveal-id/",
         views.StudentRevealIdView.as_view(),
         name="student-reveal-id",

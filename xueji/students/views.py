@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -174,6 +174,26 @@ class MyRecordView(PageView):
     def get(self, request: HttpRequest) -> HttpResponse:
         student = selectors.student_for_user(request.user)
         return render(request, self.template_name, _detail_context(request, student))
+
+
+class StudentPhotoView(PageView):
+    """The record's photo, to whoever may open the record (never a public /media/ URL)."""
+
+    def get(self, request: HttpRequest, student_number: str) -> HttpResponse:
+        student = selectors.get_student_for(request.user, student_number)
+        if not student.photo:
+            raise Http404(_("该学生没有照片。"))
+        try:
+            handle = student.photo.open("rb")
+        except FileNotFoundError:
+            raise Http404(_("该学生没有照片。")) from None
+        response = FileResponse(handle, content_type=_photo_type(student.photo.name))
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+
+def _photo_type(name: str) -> str:
+    return "image/png" if name.lower().endswith(".png") else "image/jpeg"
 
 
 class StudentRevealIdView(PageView):

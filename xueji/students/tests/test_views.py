@@ -656,3 +656,28 @@ def test_another_student_cannot_touch_a_parent_link(client, cast):
 def test_staff_have_no_consent_page(client, cast):
     client.force_login(cast.counsellor)
     assert client.get(reverse("my-parents")).status_code == 404
+
+
+def test_a_photo_is_served_only_to_those_who_may_open_the_record(client, cast, settings):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 40), "white").save(buffer, "JPEG")
+    cast.student.photo.save("p.jpg", ContentFile(buffer.getvalue()), save=True)
+    url = reverse("student-photo", args=[cast.student.student_number])
+    client.force_login(cast.counsellor)
+    shown = client.get(url)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/jpeg"
+    assert b"".join(shown.streaming_content) == buffer.getvalue()
+    detail = client.get(reverse("student-detail", args=[cast.student.student_number]))
+    assert url in detail.content.decode() and "/media/" not in detail.content.decode()
+    client.force_login(cast.other_student_user)
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+    # Nothing under /media/ is served, even with DEBUG on (make run).
+    settings.DEBUG = True
+    assert client.get(f"/media/{cast.student.photo.name}").status_code == 404
