@@ -14,6 +14,8 @@ urlpatterns = [
     path("changes/", include("xueji.changes.urls")),
     path("exchange/", include("xueji.exchange.urls")),
     path("registration/", include("xueji.registration.urls")),
+    # 我的证明 and the staff list under /certificates/; the public page at /verify/<code>/.
+    path("", include("xueji.certificates.urls")),
     path("i18n/setlang/", set_language, name="set-language"),
     path("api/v1/", include("config.api_urls")),
 ]

@@ -1,0 +1,126 @@
+"""证明文书: the document types (data the registrar edits) and the documents issued.
+
+A type carries who may request it, the eligibility rules it checks (codes of
+`xueji.certificates.rules.RULES`), whether it is issued at once, the free quota per term, and its
+HTML/CSS template (Django template syntax, rendered to PDF by `xueji.certificates.pdf`).
+
+Every issued document has a serial (year + type code + 6-digit sequence, from `SerialCounter`
+under a row lock) and a random verification code for the public page `/verify/<code>/`; the
+PDF's SHA-256 is stored here and in the audit chain.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from xueji.org.models import Term
+from xueji.students.models import Student
+
+
+class DocumentType(models.Model):
+    code = models.SlugField(_("代码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=40)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+    # Who may request: a student in 学籍 for themself, a graduate for themself, staff (the
+    # registrar, or a college admin for their college) on a student's behalf.
+    for_students = models.BooleanField(_("在校生可申请"), default=True)
+    for_graduates = models.BooleanField(_("毕业生可申请"), default=False)
+    for_staff = models.BooleanField(_("教职工可代为开具"), default=True)
+    # Rule codes from `xueji.certificates.rules.RULES`, checked before issuing.
+    rules = models.JSONField(_("开具条件"), default=list, blank=True)
+    auto_issue = models.BooleanField(_("自动开具（无需审核）"), default=True)
+    free_per_term = models.PositiveSmallIntegerField(_("每学期免费份数"), default=5)
+    template_html = models.TextField(_("模板（HTML/CSS）"))
+    is_builtin = models.BooleanField(_("内置类型"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("证明类型")
+        verbose_name_plural = _("证明类型")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class SerialCounter(models.Model):
+    """The last sequence number used per type and year; locked while a serial is taken."""
+
+    document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document_type", "year"], name="serial_counter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_type_id} {self.year} {self.last}"
+
+
+class DocumentStatus(models.TextChoices):
+    VALID = "valid", _("有效")
+    REVOKED = "revoked", _("已撤销")
+    SUPERSEDED = "superseded", _("已被新版本取代")
+
+
+def document_path(instance: "IssuedDocument", filename: str) -> str:
+    return f"certificates/{instance.issued_at:%Y}/{filename}"
+
+
+class IssuedDocument(models.Model):
+    document_type = models.ForeignKey(
+        DocumentType, verbose_name=_("证明类型"), on_delete=models.PROTECT, related_name="issued"
+    )
+    student = models.ForeignKey(
+        Student, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="documents"
+    )
+    # The term the document counts against for the free quota (None outside any term).
+    term = models.ForeignKey(
+        Term, verbose_name=_("学期"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    serial = models.CharField(_("证明编号"), max_length=40, unique=True)
+    verification_code = models.CharField(_("核验码"), max_length=32, unique=True)
+    language = models.CharField(_("语言"), max_length=10, default="zh")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("开具时间"))
+    pdf = models.FileField(_("PDF 文件"), upload_to=document_path, max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.VALID
+    )
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(_("撤销原因"), max_length=400, blank=True)
+
+    class Meta:
+        verbose_name = _("已开具证明")
+        verbose_name_plural = _("已开具证明")
+        ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["student", "document_type", "term"])]
+
+    def __str__(self) -> str:
+        return self.serial

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from xueji.certificates import views
+
+urlpatterns = [
+    path("certificates/me/", views.MyDocumentsView.as_view(), name="my-documents"),
+    path("certificates/", views.DocumentListView.as_view(), name="document-list"),
+    path(
+        "certificates/<int:pk>/download/",
+        views.DocumentDownloadView.as_view(),
+        name="document-download",
+    ),
+    path(
+        "certificates/<int:pk>/revoke/", views.DocumentRevokeView.as_view(), name="document-revoke"
+    ),
+    path("verify/<str:code>/", views.VerifyView.as_view(), name="document-verify"),
+]

@@ -1,0 +1,165 @@
+"""Pages: the student's 我的证明, the staff list with revocation, and the public verification
+page `/verify/<code>/` (no login, rate-limited per IP)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied as HttpForbidden
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from xueji.accounts.models import Role
+from xueji.certificates import permissions, selectors, services
+from xueji.certificates.models import DocumentStatus
+from xueji.core.context import Actor, client_ip
+from xueji.core.exceptions import DomainError
+from xueji.students import selectors as student_selectors
+from xueji.students.views import PageView
+
+PAGE_SIZE = 30
+# Public verification: at most VERIFY_LIMIT requests per IP in VERIFY_WINDOW seconds.
+VERIFY_LIMIT = 30
+VERIFY_WINDOW = 600
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+class MyDocumentsView(PageView):
+    """我的证明: the student's documents, and the types they may request (or why not)."""
+
+    template_name = "certificates/my_documents.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        student = student_selectors.student_for_user(request.user)  # type: ignore[arg-type]
+        return self._render(request, student)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        student = student_selectors.student_for_user(request.user)  # type: ignore[arg-type]
+        try:
+            document = services.document_request(
+                Actor.from_request(request), student, request.POST.get("type", "")[:20]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return self._render(request, student, status=400)
+        messages.success(
+            request,
+            _("已开具%(name)s，编号 %(serial)s。")
+            % {"name": document.document_type.display_name, "serial": document.serial},
+        )
+        return redirect("my-documents")
+
+    def _render(self, request: HttpRequest, student, status: int = 200) -> HttpResponse:
+        context = {
+            "student": student,
+            "documents": selectors.documents_of(student),
+            "options": selectors.type_options_for(request.user, student),  # type: ignore[arg-type]
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+class DocumentDownloadView(PageView):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        document = selectors.get_document_for(request.user, pk)  # type: ignore[arg-type]
+        return services.document_open(actor=Actor.from_request(request), document=document)
+
+
+class DocumentListView(PageView):
+    """Issued documents in the registrar's / college admin's scope."""
+
+    template_name = "certificates/document_list.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not permissions.is_issuing_staff(request.user):  # type: ignore[arg-type]
+            raise HttpForbidden(_("只有学籍管理部门和学院管理员可以查看已开具的证明。"))
+        query = request.GET.get("q", "").strip()[:40]
+        rows = selectors.document_list_visible_to(request.user, query=query)  # type: ignore[arg-type]
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "page": page,
+            "query": query,
+            "can_revoke": request.user.has_role(Role.REGISTRAR),  # type: ignore[union-attr]
+        }
+        return render(request, self.template_name, context)
+
+
+class DocumentRevokeView(PageView):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_role(Role.REGISTRAR):  # type: ignore[union-attr]
+            raise HttpForbidden(_("只有学籍管理部门可以撤销证明。"))
+        document = selectors.get_document_for(request.user, pk)  # type: ignore[arg-type]
+        try:
+            services.document_revoke(
+                Actor.from_request(request), document, request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            if exc.code == "permission_denied":
+                raise
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("证明 %(serial)s 已撤销。") % {"serial": document.serial})
+        return redirect("document-list")
+
+
+def _over_limit(ip: str) -> bool:
+    key = f"certificates:verify:{ip}"
+    cache.add(key, 0, VERIFY_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, VERIFY_WINDOW)
+        count = 1
+    return count > VERIFY_LIMIT
+
+
+class VerifyView(View):
+    """Public: what the QR code on a document points at. Masked data only."""
+
+    template_name = "certificates/verify.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        if _over_limit(client_ip(request)):
+            response = render(
+                request,
+                "certificates/verify_limited.html",
+                {"minutes": VERIFY_WINDOW // 60},
+                status=429,
+            )
+            response["Retry-After"] = str(VERIFY_WINDOW)
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        document, _matches = services.document_verify(ip=client_ip(request), code=code)
+        return self._render(request, code, document, None, "")
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        upload = request.FILES.get("pdf")
+        error = ""
+        content = None
+        if upload is None:
+            error = _("请选择要核对的 PDF 文件。")
+        elif upload.size > MAX_UPLOAD:
+            error = _("文件过大（超过 20 MB），不是本系统开具的证明。")
+        else:
+            content = upload.read()
+        document, matches = services.document_verify(
+            ip=client_ip(request), code=code, upload=content
+        )
+        return self._render(request, code, document, matches, error)
+
+    def _render(self, request, code, document, matches, error) -> HttpResponse:
+        if document is None:
+            return render(request, "certificates/verify_not_found.html", {"code": code}, status=404)
+        context = {
+            "document": document,
+            "masked_name": services.mask_name(document.student.name),
+            "masked_number": services.mask_number(document.student.student_number),
+            "matches": matches,
+            "error": error,
+            "statuses": DocumentStatus,
+        }
+        return render(request, self.template_name, context)
