@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 export XUEJI_DEBUG="${XUEJI_DEBUG:-1}"
 HOST="${XUEJI_HOST:-127.0.0.1}"
 PORT="${XUEJI_PORT:-8000}"
+# Links in e-mails and the QR codes on certificates point here unless set otherwise.
+export XUEJI_BASE_URL="${XUEJI_BASE_URL:-http://$HOST:$PORT}"
 
 scripts/setup.sh
 .venv/bin/python manage.py seed_demo --students "${XUEJI_DEMO_STUDENTS:-2000}"
