@@ -3,11 +3,31 @@ depend on the models of a later state). Registrars edit the templates afterwards
 
 Template variables (see `services.template_context`): school, name, gender, student_number,
 college, major, level, enrolled (2024年9月), years (四), status, issued (2026年11月22日), serial,
-verify_url, qr (inline SVG). Fonts: "Xueji Serif" is the default; "Xueji Sans" for headings;
+verify_url, qr (inline SVG). The English templates (`template_html_en`) see the same names in
+English (`services.template_context_en`): name in pinyin ("Shan Xiaoming"), dates as
+"22 November 2026". Fonts: "Xueji Serif" is the default; "Xueji Sans" for headings;
 add "Xueji Rare A", "Xueji Rare B" after either for rare characters in names.
 """
 
 from __future__ import annotations
+
+# The variables every document template may use; the template editor refuses any other.
+TEMPLATE_VARIABLES: tuple[str, ...] = (
+    "school",
+    "name",
+    "gender",
+    "student_number",
+    "college",
+    "major",
+    "level",
+    "enrolled",
+    "years",
+    "status",
+    "issued",
+    "serial",
+    "verify_url",
+    "qr",
+)
 
 STYLE = """
 @page { size: A4; margin: 25mm 22mm; }
@@ -28,9 +48,9 @@ h1 { font-family: "Xueji Sans", "Xueji Rare A", "Xueji Rare B"; font-weight: 700
 """
 
 
-def _head(title: str) -> str:
+def _head(title: str, lang: str = "zh-CN") -> str:
     return (
-        '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{title}</title>\n<style>{STYLE}</style></head>\n<body>\n"
     )
 
@@ -66,6 +86,27 @@ STATUS_HTML = (
 具有我校学籍，现学籍状态为“{{ status }}”。</p>
 """
     + _FOOT
+)
+
+ENROLMENT_HTML_EN = (
+    _head("Certificate of Enrolment", "en")
+    + """<p class="school">{{ school }}</p>
+<h1 style="letter-spacing: 0.05em">Certificate of Enrolment</h1>
+<p class="body">This is to certify that <b>{{ name }}</b> ({{ gender }}, student number \
+{{ student_number }}) was admitted to {{ school }} in {{ enrolled }} and is currently enrolled \
+as a full-time {{ level }} student of {{ major }} in the {{ college }}, in a programme of \
+{{ years }} years.</p>
+<p class="closing">This certificate is issued at the student's request.</p>
+<div class="foot">
+  <div class="seal">(School Seal)</div>
+  <div class="signed">{{ school }}<br>{{ issued }}</div>
+</div>
+<div class="verify">{{ qr }}
+  <div>Serial number: {{ serial }}<br>Scan the QR code or visit {{ verify_url }} \
+to verify this certificate.</div>
+</div>
+</body></html>
+"""
 )
 
 BUILTIN_TYPES: tuple[dict[str, object], ...] = (

@@ -33,6 +33,8 @@ class DocumentType(models.Model):
     auto_issue = models.BooleanField(_("自动开具（无需审核）"), default=True)
     free_per_term = models.PositiveSmallIntegerField(_("每学期免费份数"), default=5)
     template_html = models.TextField(_("模板（HTML/CSS）"))
+    # The English version (language "en"); empty when the type has none.
+    template_html_en = models.TextField(_("英文模板（HTML/CSS）"), blank=True)
     is_builtin = models.BooleanField(_("内置类型"), default=False)
     is_active = models.BooleanField(_("启用"), default=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=100)
@@ -50,6 +52,11 @@ class DocumentType(models.Model):
         if self.name_en and (get_language() or "").startswith("en"):
             return self.name_en
         return self.name
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Chinese, and English when the type has an English template."""
+        return ("zh", "en") if self.template_html_en.strip() else ("zh",)
 
 
 class SerialCounter(models.Model):

@@ -42,3 +42,8 @@ def can_revoke(user: User, document: IssuedDocument) -> bool:
 
 def is_issuing_staff(user: User) -> bool:
     return user.is_authenticated and any(user.has_role(r) for r in ISSUING_ROLES)
+
+
+def can_edit_types(user: User) -> bool:
+    """Document types and their templates: the registrar only."""
+    return user.is_authenticated and user.has_role(Role.REGISTRAR)

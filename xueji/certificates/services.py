@@ -15,9 +15,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.http import FileResponse
-from django.template import Context as TemplateContext
-from django.template import Engine, TemplateSyntaxError
-from django.utils import timezone
+from django.template import TemplateSyntaxError
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from xueji.audit.services import audit_record
@@ -25,26 +24,42 @@ from xueji.certificates import permissions, selectors
 from xueji.certificates.models import DocumentStatus, DocumentType, IssuedDocument, SerialCounter
 from xueji.certificates.pdf import render_pdf, require_glyphs
 from xueji.certificates.qr import qr_svg
-from xueji.certificates.rules import Context, check_eligibility
+from xueji.certificates.rules import RULES, Context, check_eligibility
+from xueji.certificates.templating import check_template, render_template, sample_context
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
-from xueji.org.models import CodeTable
+from xueji.org.models import CodeItem, CodeTable
 from xueji.org.selectors import code_name, school_current
 from xueji.students.models import Student
 
-LANGUAGES = ("zh",)
+LANGUAGES = ("zh", "en")
 # Verification codes: no 0/O, 1/I/L, so a code read out or typed from paper is unambiguous.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 16
 _DIGITS = "〇一二三四五六七八九"
-
-# Templates are edited by registrars: a dedicated engine without loaders (no {% include %} or
-# {% extends %} of files), with the built-in tags and filters and autoescaping.
-_ENGINE = Engine(debug=False, loaders=[], autoescape=True)
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def english_date(day: date) -> str:
+    """22 November 2026."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _years(duration: Decimal) -> str:
@@ -83,15 +98,73 @@ def template_context(student: Student, *, issued: date, serial: str, code: str) 
     }
 
 
-def render_document_html(document_type: DocumentType, context: dict[str, Any]) -> str:
+def _english_code_name(table: str, code: str) -> str:
+    # The current name (valid_to empty) first, then the most recent historical one.
+    names = CodeItem.objects.filter(table=table, code=code).order_by(
+        F("valid_to").desc(nulls_first=True)
+    )
+    return next((n for n in names.values_list("name_en", flat=True) if n), "")
+
+
+def english_name(student: Student) -> str:
+    """The name in pinyin as "Surname Given" (each word capitalised): "Shan Xiaoming"."""
+    words = (student.name_pinyin or "").split()
+    return " ".join(word[:1].upper() + word[1:].lower() for word in words)
+
+
+def school_name_en() -> str:
+    school = school_current()
+    return (school.name_en if school else "") or school_name()
+
+
+def template_context_en(
+    student: Student, *, issued: date, serial: str, code: str
+) -> dict[str, Any]:
+    """The variables of an English template: the same names as `template_context`, in English.
+    A college, major or school without an English name keeps its Chinese name."""
+    name = english_name(student)
+    if not name:
+        raise DomainError(
+            "该学生没有姓名拼音，不能开具英文证明。请先在学籍信息中补充姓名拼音。",
+            field="name_pinyin",
+            code="no_pinyin",
+        )
+    url = verify_url(code)
+    with translation.override("en"):
+        status = str(student.get_status_display())
+    return {
+        "school": school_name_en(),
+        "name": name,
+        "gender": _english_code_name(CodeTable.GENDER, student.gender) or student.gender,
+        "student_number": student.student_number,
+        "college": student.college.name_en or student.college.name,
+        "major": student.major.name_en or student.major.name,
+        "level": _english_code_name(CodeTable.EDUCATION_LEVEL, student.level) or student.level,
+        "enrolled": f"{_MONTHS[student.enrollment_date.month - 1]} {student.enrollment_date.year}",
+        "years": f"{student.duration.normalize():f}",
+        "status": status,
+        "issued": english_date(issued),
+        "serial": serial,
+        "verify_url": url,
+        "qr": mark_safe(qr_svg(url)),  # noqa: S308 (segno's SVG of our own URL)
+    }
+
+
+def languages_of(document_type: DocumentType) -> tuple[str, ...]:
+    return document_type.languages
+
+
+def render_document_html(
+    document_type: DocumentType, context: dict[str, Any], language: str = "zh"
+) -> str:
+    source = document_type.template_html_en if language == "en" else document_type.template_html
     try:
-        template = _ENGINE.from_string(document_type.template_html)
+        return render_template(source, context)
     except TemplateSyntaxError as exc:
         raise DomainError(
             f"“{document_type.name}”的模板有语法错误：{exc}。请学籍管理部门修改模板。",
-            field="template_html",
+            field="template_html_en" if language == "en" else "template_html",
         ) from exc
-    return template.render(TemplateContext(context))
 
 
 def _variable_text(context: dict[str, Any]) -> list[str]:
@@ -139,7 +212,7 @@ def document_request(
         raise NotFound("没有这种证明类型，或该类型已停用。")
     if not permissions.can_request(user, student, document_type):
         raise PermissionDenied(f"您不能为该学生开具{document_type.name}。")
-    if language not in LANGUAGES:
+    if language not in LANGUAGES or language not in languages_of(document_type):
         raise ValidationFailed(
             {"language": [f"暂不支持该语言的{document_type.name}：{language}。"]}
         )
@@ -172,9 +245,10 @@ def document_request(
                 raise DomainError(selectors.quota_message(document_type), code="quota")
             serial = _next_serial(document_type, today.year)
             code = _new_code()
-            context = template_context(student, issued=today, serial=serial, code=code)
+            make_context = template_context_en if language == "en" else template_context
+            context = make_context(student, issued=today, serial=serial, code=code)
             require_glyphs(_variable_text(context), field="name")
-            content = render_pdf(render_document_html(document_type, context))
+            content = render_pdf(render_document_html(document_type, context, language))
             digest = hashlib.sha256(content).hexdigest()
             document = IssuedDocument(
                 document_type=document_type,
@@ -304,3 +378,124 @@ def document_verify(
             summary=f"公开核验：{outcome}",
         )
     return document, matches
+
+
+# --- Document types: the registrar's template editor ------------------------------------------
+
+# The fields the editor changes, in the order the audit event lists them.
+EDITABLE_FIELDS = (
+    "name",
+    "name_en",
+    "for_students",
+    "for_graduates",
+    "for_staff",
+    "rules",
+    "auto_issue",
+    "free_per_term",
+    "is_active",
+    "template_html",
+    "template_html_en",
+)
+_HTML_FIELDS = ("template_html", "template_html_en")
+MAX_FREE_PER_TERM = 1000
+
+
+def _require_type_editor(actor: Actor) -> None:
+    user = actor.require_user()
+    if not permissions.can_edit_types(user):
+        raise PermissionDenied("只有学籍管理部门可以修改证明类型和模板。")
+
+
+def _validate_type_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned editable fields of `data`; ValidationFailed with every problem found."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors["name"] = ["请填写名称。"]
+    elif len(name) > 40:
+        errors["name"] = ["名称不能超过 40 字。"]
+    cleaned["name"] = name
+    name_en = str(data.get("name_en") or "").strip()
+    if len(name_en) > 80:
+        errors["name_en"] = ["英文名称不能超过 80 个字符。"]
+    cleaned["name_en"] = name_en
+    for field in ("for_students", "for_graduates", "for_staff", "auto_issue", "is_active"):
+        cleaned[field] = bool(data.get(field))
+    rules = list(data.get("rules") or [])
+    unknown = [code for code in rules if code not in RULES]
+    if unknown:
+        errors["rules"] = [f"未知的开具条件：{'、'.join(map(str, unknown))}。"]
+    cleaned["rules"] = [code for code in RULES if code in rules]  # rules.py order, no repeats
+    quota = data.get("free_per_term")
+    try:
+        quota = int(quota)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        errors["free_per_term"] = [f"每学期免费份数应为整数，“{quota}”不是。"]
+    else:
+        if quota < 0 or quota > MAX_FREE_PER_TERM:
+            errors["free_per_term"] = [
+                f"每学期免费份数应在 0 到 {MAX_FREE_PER_TERM} 之间，“{quota}”不在此范围。"
+            ]
+    cleaned["free_per_term"] = quota
+    for field in _HTML_FIELDS:
+        cleaned[field] = str(data.get(field) or "").replace("\r\n", "\n")
+        if field == "template_html_en" and not cleaned[field].strip():
+            cleaned[field] = ""  # no English version
+            continue
+        try:
+            check_template(cleaned[field], field=field)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if not (cleaned["for_students"] or cleaned["for_graduates"] or cleaned["for_staff"]):
+        errors.setdefault("for_students", []).append("请至少选择一种可以申请的人。")
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def _audit_value(field: str, value: Any) -> Any:
+    if field in _HTML_FIELDS:
+        return {"sha256": hashlib.sha256(value.encode()).hexdigest(), "chars": len(value)}
+    return value
+
+
+def document_type_save(
+    actor: Actor, document_type: DocumentType, data: dict[str, Any]
+) -> DocumentType:
+    """Save the registrar's edit of a type. Validates everything first (the templates compile
+    with the certificates' engine and use only known variables, the quota is 0 or more) and
+    saves nothing if anything is wrong. Audited as `document_type.update` with the changed
+    fields before and after; a template appears as its SHA-256, not its text."""
+    _require_type_editor(actor)
+    cleaned = _validate_type_data(data)
+    with transaction.atomic():
+        locked = DocumentType.objects.select_for_update().get(pk=document_type.pk)
+        changed = [f for f in EDITABLE_FIELDS if getattr(locked, f) != cleaned[f]]
+        if not changed:
+            return locked
+        before = {f: _audit_value(f, getattr(locked, f)) for f in changed}
+        for field in changed:
+            setattr(locked, field, cleaned[field])
+        locked.save(update_fields=changed)
+        audit_record(
+            actor=actor,
+            action="document_type.update",
+            target=locked,
+            summary=f"修改证明类型“{locked.name}”（{locked.code}）：{'、'.join(changed)}",
+            before=before,
+            after={f: _audit_value(f, cleaned[f]) for f in changed},
+        )
+    return locked
+
+
+def document_type_preview(actor: Actor, template_html: str, language: str = "zh") -> bytes:
+    """The PDF of an unsaved template filled with the fictitious sample student (王䶮 / Wang
+    Yan). Nothing is stored, issued or audited. ValidationFailed / GlyphMissing as on saving."""
+    _require_type_editor(actor)
+    field = "template_html_en" if language == "en" else "template_html"
+    source = (template_html or "").replace("\r\n", "\n")
+    check_template(source, field=field)
+    context = sample_context(language)
+    require_glyphs(_variable_text(context), field=field)
+    return render_pdf(render_template(source, context))

@@ -4,6 +4,12 @@ from xueji.certificates import views
 
 urlpatterns = [
     path("certificates/me/", views.MyDocumentsView.as_view(), name="my-documents"),
+    path("certificates/types/", views.DocumentTypeListView.as_view(), name="document-type-list"),
+    path(
+        "certificates/types/<slug:code>/",
+        views.DocumentTypeEditView.as_view(),
+        name="document-type-edit",
+    ),
     path("certificates/", views.DocumentListView.as_view(), name="document-list"),
     path(
         "certificates/<int:pk>/download/",

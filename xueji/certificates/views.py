@@ -7,16 +7,18 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
 from xueji.accounts.models import Role
 from xueji.certificates import permissions, selectors, services
-from xueji.certificates.models import DocumentStatus
+from xueji.certificates.builtin import TEMPLATE_VARIABLES
+from xueji.certificates.models import DocumentStatus, DocumentType
+from xueji.certificates.rules import RULES
 from xueji.core.context import Actor, client_ip
-from xueji.core.exceptions import DomainError
+from xueji.core.exceptions import DomainError, ValidationFailed
 from xueji.students import selectors as student_selectors
 from xueji.students.views import PageView
 
@@ -40,7 +42,10 @@ class MyDocumentsView(PageView):
         student = student_selectors.student_for_user(request.user)  # type: ignore[arg-type]
         try:
             document = services.document_request(
-                Actor.from_request(request), student, request.POST.get("type", "")[:20]
+                Actor.from_request(request),
+                student,
+                request.POST.get("type", "")[:20],
+                request.POST.get("language", "zh")[:10],
             )
         except DomainError as exc:
             messages.error(request, exc.message)
@@ -163,3 +168,86 @@ class VerifyView(View):
             "statuses": DocumentStatus,
         }
         return render(request, self.template_name, context)
+
+
+class DocumentTypeListView(PageView):
+    """证明类型与模板: the registrar's list of document types."""
+
+    template_name = "certificates/type_list.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        _require_type_editor(request)
+        context = {"types": DocumentType.objects.all(), "rules": RULES}
+        return render(request, self.template_name, context)
+
+
+def _require_type_editor(request: HttpRequest) -> None:
+    if not permissions.can_edit_types(request.user):  # type: ignore[arg-type]
+        raise HttpForbidden(_("只有学籍管理部门可以修改证明类型和模板。"))
+
+
+_TYPE_TEXT_FIELDS = ("name", "name_en", "free_per_term", "template_html", "template_html_en")
+_TYPE_FLAGS = ("for_students", "for_graduates", "for_staff", "auto_issue", "is_active")
+
+
+class DocumentTypeEditView(PageView):
+    """Edit a type and its templates; 预览 renders the unsaved template with a sample student
+    to a PDF shown inline (nothing stored, nothing issued)."""
+
+    template_name = "certificates/type_edit.html"
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        _require_type_editor(request)
+        document_type = self._type(code)
+        values = {field: getattr(document_type, field) for field in services.EDITABLE_FIELDS}
+        return self._render(request, document_type, values, {})
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponseBase:
+        _require_type_editor(request)
+        document_type = self._type(code)
+        values: dict[str, object] = {f: request.POST.get(f, "") for f in _TYPE_TEXT_FIELDS}
+        values.update({f: request.POST.get(f) == "on" for f in _TYPE_FLAGS})
+        values["rules"] = request.POST.getlist("rules")
+        action = request.POST.get("action", "save")
+        actor = Actor.from_request(request)
+        try:
+            if action in ("preview", "preview_en"):
+                language = "en" if action == "preview_en" else "zh"
+                source = values["template_html_en" if language == "en" else "template_html"]
+                content = services.document_type_preview(actor, str(source), language)
+                response = HttpResponse(content, content_type="application/pdf")
+                response["Content-Disposition"] = f'inline; filename="preview-{code}.pdf"'
+                response["Cache-Control"] = "no-store"
+                return response
+            services.document_type_save(actor, document_type, values)
+        except ValidationFailed as exc:
+            return self._render(request, document_type, values, exc.errors, status=400)
+        except DomainError as exc:
+            if exc.code == "permission_denied":
+                raise
+            return self._render(
+                request, document_type, values, {exc.field or "": [exc.message]}, status=400
+            )
+        messages.success(request, _("已保存“%(name)s”。") % {"name": document_type.name})
+        return redirect("document-type-edit", code=document_type.code)
+
+    @staticmethod
+    def _type(code: str) -> DocumentType:
+        document_type = DocumentType.objects.filter(code=code[:20]).first()
+        if document_type is None:
+            raise Http404(_("没有这种证明类型。"))
+        return document_type
+
+    def _render(self, request, document_type, values, errors, status: int = 200) -> HttpResponse:
+        fields = services.EDITABLE_FIELDS
+        field_errors = {k: v for k, v in errors.items() if k in fields}
+        other_errors = [m for k, v in errors.items() if k not in fields for m in v]
+        context = {
+            "document_type": document_type,
+            "values": values,
+            "errors": field_errors,
+            "other_errors": other_errors,
+            "rules": RULES.values(),
+            "variables": TEMPLATE_VARIABLES,
+        }
+        return render(request, self.template_name, context, status=status)
