@@ -4,17 +4,16 @@ root, and a fresh cache (the public page's rate limit counts there)."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 from pypdf import PdfReader
 
 from xueji.conftest import Cast
-from xueji.org.models import AcademicYear, Term
+from xueji.org.models import Term
 from xueji.registration.models import RegistrationState, TermRegistration
 from xueji.registration.services import registration_open
+from xueji.registration.tests.conftest import term  # noqa: F401  (the same current term)
 
 
 @pytest.fixture(autouse=True)
@@ -32,24 +31,7 @@ def fresh_cache():
 
 
 @pytest.fixture
-def term(db) -> Term:
-    today = timezone.localdate()
-    year = AcademicYear.objects.create(
-        start_year=today.year,
-        start_date=today - timedelta(days=40),
-        end_date=today + timedelta(days=300),
-    )
-    return Term.objects.create(
-        academic_year=year,
-        number=1,
-        start_date=today - timedelta(days=10),
-        end_date=today + timedelta(days=100),
-        registration_deadline=today + timedelta(days=5),
-    )
-
-
-@pytest.fixture
-def registered(cast: Cast, term: Term) -> Cast:
+def registered(cast: Cast, term: Term) -> Cast:  # noqa: F811 (the fixture above)
     """Registration opened for the term; `student` and `classmate_b` have registered,
     `other_student` has not."""
     registration_open(actor=cast.actor(cast.registrar), term=term)
