@@ -69,7 +69,7 @@ def outcome_students(*, year: int, college_id: int | None = None) -> QuerySet[St
     )
     if college_id is not None:
         students = students.filter(college_id=college_id)
-    return students.select_related("college", "major", "diploma").order_by(
+    return students.select_related("college", "major", "school_class", "diploma").order_by(
         "college__code", "major__code", "student_number"
     )
 
@@ -232,6 +232,6 @@ def degree_candidates(user: User, *, year: int, college_id: int | None = None) -
     ).exclude(degree_awards__isnull=False)
     if college_id is not None:
         students = students.filter(college_id=college_id)
-    return students.select_related("college", "major", "diploma").order_by(
+    return students.select_related("college", "major", "school_class", "diploma").order_by(
         "college__code", "major__code", "student_number"
     )

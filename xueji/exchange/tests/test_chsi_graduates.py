@@ -253,3 +253,21 @@ def test_a_degree_export_as_dbf_holds_the_codes_in_gbk(grads: Cast):
     assert record["XM"] == "单小明"
     assert record["XWZSBH"] == "1099942028000001"
     assert record["ZJHM"] == cast.student.id_number
+
+
+@pytest.mark.parametrize("kind", [diplomas.KIND, degrees.KIND])
+def test_the_rows_read_classes_majors_and_colleges_with_the_students_not_one_by_one(
+    grads: Cast, kind
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = rows_of(kind, grads.registrar, year=YEAR)
+    assert rows
+    per_row = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].split(" FROM ", 1)[-1].startswith(('"org_schoolclass"', '"org_major"'))
+    ]
+    assert per_row == []
