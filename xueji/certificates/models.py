@@ -11,9 +11,9 @@ PDF's SHA-256 is stored here and in the audit chain.
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from xueji.core.names import in_reader_language
 from xueji.org.models import Term
 from xueji.students.models import Student
 
@@ -49,9 +49,7 @@ class DocumentType(models.Model):
 
     @property
     def display_name(self) -> str:
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
+        return in_reader_language(self.name, self.name_en)
 
     @property
     def languages(self) -> tuple[str, ...]:

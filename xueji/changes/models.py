@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from xueji.core.names import in_reader_language
 from xueji.org.models import Cohort, College, Major, SchoolClass
 from xueji.students.models import Student, StudentStatus
 
@@ -89,9 +89,7 @@ class ChangeType(models.Model):
     @property
     def display_name(self) -> str:
         """The name in the reader's language (the English name when English is chosen)."""
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
+        return in_reader_language(self.name, self.name_en)
 
 
 class RuleParameters(models.Model):
