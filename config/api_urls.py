@@ -37,5 +37,6 @@ urlpatterns = [
     path("", include("xueji.changes.api")),
     path("", include("xueji.exchange.api")),
     path("", include("xueji.registration.api")),
+    path("", include("xueji.certificates.api")),
     re_path(r"^(?P<rest>.*)$", api_not_found),
 ]

@@ -134,6 +134,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
+# The cache holds counters that every server process must share (the public verification
+# page's per-IP limit): a table in the database by default, so no extra service is needed;
+# Redis when XUEJI_CACHE_URL is set. The table is created by xueji/core's migration 0001.
+CACHE_TABLE = "xueji_cache"
+if os.environ.get("XUEJI_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["XUEJI_CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            # Past MAX_ENTRIES rows Django deletes a third of the keys, counters included;
+            # room for this many client IPs within one limit window.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -213,6 +235,17 @@ if TASKS["default"]["BACKEND"] == TASKS_BACKENDS["redis"]:
 # Links in e-mails, notifications and webhook payloads point here.
 BASE_URL = os.environ.get("XUEJI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Optional PAdES signature of issued certificate PDFs (xueji/certificates/signing.py,
+# docs/howto/signing.md): a PEM key + certificate pair (key password and intermediate chain
+# optional), or one PKCS#12 file. All empty: documents are not signed. A broken setting fails
+# `manage.py check` (certificates.E001) and every issue, never yields unsigned documents.
+XUEJI_SIGNING_KEY = os.environ.get("XUEJI_SIGNING_KEY", "")
+XUEJI_SIGNING_KEY_PASSWORD = os.environ.get("XUEJI_SIGNING_KEY_PASSWORD", "")
+XUEJI_SIGNING_CERT = os.environ.get("XUEJI_SIGNING_CERT", "")
+XUEJI_SIGNING_CHAIN = os.environ.get("XUEJI_SIGNING_CHAIN", "")
+XUEJI_SIGNING_PKCS12 = os.environ.get("XUEJI_SIGNING_PKCS12", "")
+XUEJI_SIGNING_PKCS12_PASSWORD = os.environ.get("XUEJI_SIGNING_PKCS12_PASSWORD", "")
+
 # E-mail (Django 6.1 MAILERS): SMTP when XUEJI_EMAIL_HOST is set; otherwise each message is
 # written as a file under var/mail/ so a laptop install loses nothing and needs no mail server.
 if os.environ.get("XUEJI_EMAIL_HOST"):
@@ -268,6 +301,9 @@ SPECTACULAR_SETTINGS = {
     # One name per choice set, used wherever the set appears.
     "ENUM_NAME_OVERRIDES": {
         "StudentStatusEnum": "xueji.students.models.StudentStatus",
+        "DocumentStatusEnum": "xueji.certificates.models.DocumentStatus",
+        "RequestStatusEnum": "xueji.certificates.models.RequestStatus",
+        "BatchOutputEnum": "xueji.certificates.models.BatchOutput",
         "InitiatorEnum": "xueji.changes.models.Initiator",
         "DateEffectEnum": "xueji.changes.models.DateEffect",
         "StepKindEnum": "xueji.workflow.models.StepKind",
@@ -294,5 +330,7 @@ LOGGING = {
 }
 
 SCHOOL_NAME = os.environ.get("XUEJI_SCHOOL_NAME", "")
+# Processes a batch of certificates renders on (0 = one per core); see certificates/renderpool.py.
+RENDER_PROCESSES = env_int("XUEJI_RENDER_PROCESSES", 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -14,7 +14,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from xueji.core.names import in_reader_language
-from xueji.org.models import Term
+from xueji.jobs.models import Job
+from xueji.org.models import Cohort, College, Major, SchoolClass, Term
 from xueji.students.models import Student
 
 
@@ -120,6 +121,24 @@ class IssuedDocument(models.Model):
         related_name="+",
     )
     revoke_reason = models.CharField(_("撤销原因"), max_length=400, blank=True)
+    # Re-issue: the new document names the one it replaces, which becomes SUPERSEDED.
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("取代的证明"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+    # Issued by staff for a class or cohort (not counted against the student's free quota).
+    batch = models.ForeignKey(
+        "DocumentBatch",
+        verbose_name=_("批量开具"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
 
     class Meta:
         verbose_name = _("已开具证明")
@@ -129,3 +148,100 @@ class IssuedDocument(models.Model):
 
     def __str__(self) -> str:
         return self.serial
+
+
+class BatchOutput(models.TextChoices):
+    PDF = "pdf", _("合并为一个 PDF（便于打印）")
+    ZIP = "zip", _("每人一个 PDF，打包为 ZIP")
+
+
+class DocumentBatch(models.Model):
+    """Staff issue one type for a whole class, or a cohort (optionally one college / major),
+    as a background job; the job's output is the merged PDF or the zip."""
+
+    document_type = models.ForeignKey(
+        DocumentType, verbose_name=_("证明类型"), on_delete=models.PROTECT, related_name="+"
+    )
+    language = models.CharField(_("语言"), max_length=10, default="zh")
+    school_class = models.ForeignKey(
+        SchoolClass, verbose_name=_("班级"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    cohort = models.ForeignKey(
+        Cohort, verbose_name=_("年级"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    college = models.ForeignKey(
+        College, verbose_name=_("学院"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    major = models.ForeignKey(
+        Major, verbose_name=_("专业"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    output = models.CharField(
+        _("输出"), max_length=4, choices=BatchOutput.choices, default=BatchOutput.ZIP
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    job = models.OneToOneField(
+        Job, verbose_name=_("后台任务"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    issued = models.PositiveIntegerField(_("已开具"), default=0)
+    skipped = models.PositiveIntegerField(_("未开具"), default=0)
+
+    class Meta:
+        verbose_name = _("批量开具")
+        verbose_name_plural = _("批量开具")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.document_type_id} batch {self.pk}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("审核中")
+    ISSUED = "issued", _("已开具")
+    REJECTED = "rejected", _("未通过")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class DocumentRequest(models.Model):
+    """A request for a type that needs staff approval; it goes through the approval engine
+    (`xueji.workflow`) and the document is issued when the last step approves."""
+
+    document_type = models.ForeignKey(
+        DocumentType, verbose_name=_("证明类型"), on_delete=models.PROTECT, related_name="+"
+    )
+    student = models.ForeignKey(
+        Student, verbose_name=_("学生"), on_delete=models.PROTECT, related_name="document_requests"
+    )
+    language = models.CharField(_("语言"), max_length=10, default="zh")
+    purpose = models.CharField(_("用途"), max_length=200)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    document = models.OneToOneField(
+        IssuedDocument,
+        verbose_name=_("开具的证明"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+    )
+
+    class Meta:
+        verbose_name = _("证明申请")
+        verbose_name_plural = _("证明申请")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.document_type_id} request {self.pk} {self.status}"

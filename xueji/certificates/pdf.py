@@ -46,6 +46,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from xueji.certificates.fontcut import common_codepoints, cut_face
 from xueji.core.exceptions import DomainError
 
 
@@ -55,9 +56,16 @@ class FontFace:
     weight: int
     postscript_name: str  # the installed face, found through fontconfig
     package: str  # the Debian package that ships it
+    gb_cut: bool = False  # served cut down to GB 2312 (`fontcut.common_codepoints`)
 
 
 FONT_FACES: tuple[FontFace, ...] = (
+    # The GB 2312 cuts come first in the stacks: they draw nearly all text and keep each
+    # embedded font small (see fontcut.py); anything they lack falls to the whole face.
+    FontFace("Xueji Serif GB", 400, "NotoSerifCJKsc-Regular", "fonts-noto-cjk", gb_cut=True),
+    FontFace("Xueji Serif GB", 700, "NotoSerifCJKsc-Bold", "fonts-noto-cjk", gb_cut=True),
+    FontFace("Xueji Sans GB", 400, "NotoSansCJKsc-Regular", "fonts-noto-cjk", gb_cut=True),
+    FontFace("Xueji Sans GB", 700, "NotoSansCJKsc-Bold", "fonts-noto-cjk", gb_cut=True),
     FontFace("Xueji Serif", 400, "NotoSerifCJKsc-Regular", "fonts-noto-cjk"),
     FontFace("Xueji Serif", 700, "NotoSerifCJKsc-Bold", "fonts-noto-cjk"),
     FontFace("Xueji Sans", 400, "NotoSansCJKsc-Regular", "fonts-noto-cjk"),
@@ -67,8 +75,8 @@ FONT_FACES: tuple[FontFace, ...] = (
 )
 _FALLBACK = '"Xueji Rare A", "Xueji Rare B"'
 # The stacks templates use: the body face first, then the rare-character fonts.
-SERIF_STACK = f'"Xueji Serif", {_FALLBACK}'
-SANS_STACK = f'"Xueji Sans", {_FALLBACK}'
+SERIF_STACK = f'"Xueji Serif GB", "Xueji Serif", {_FALLBACK}'
+SANS_STACK = f'"Xueji Sans GB", "Xueji Sans", {_FALLBACK}'
 
 # Characters that draw nothing of their own: whitespace, and variation selectors (a name may
 # carry an ideographic variation sequence; the base character is what needs a glyph).
@@ -98,8 +106,8 @@ class InstalledFace:
 
     @property
     def url(self) -> str:
-        # The fragment selects the face of a collection; see _FontFetcher.
-        return f"{self.path.as_uri()}#{self.index}"
+        # The fragment selects the face of a collection, and the cut; see _FontFetcher.
+        return f"{self.path.as_uri()}#{self.index}{'-gb' if self.face.gb_cut else ''}"
 
 
 def _fc_list() -> str:
@@ -158,6 +166,8 @@ def _coverage() -> frozenset[int]:
     """Code points with a glyph in at least one certificate font (read once per process)."""
     covered: set[int] = set()
     for installed in installed_faces():
+        if installed.face.gb_cut:
+            continue  # a cut of a face already counted
         covered.update(_open_face(installed).getBestCmap())
     return frozenset(covered)
 
@@ -197,7 +207,9 @@ class _FontFetcher(URLFetcher):
         installed = self._faces.get(url)
         if installed is None:
             raise ValueError(f"not a certificate font: {url}")
-        if installed.path.suffix.lower() in {".ttc", ".otc"}:
+        if installed.face.gb_cut:
+            body = cut_face(installed.path, installed.index, common_codepoints())
+        elif installed.path.suffix.lower() in {".ttc", ".otc"}:
             out = io.BytesIO()
             # Lazy: tables are copied as stored, so this takes well under a second.
             _open_face(installed).save(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xueji.accounts.models import Role, User
 from xueji.certificates.models import DocumentType, IssuedDocument
+from xueji.certificates.rules import is_graduate
 from xueji.students.models import Student
 from xueji.students.permissions import grant_covers
 
@@ -28,7 +29,9 @@ def can_request(user: User, student: Student, document_type: DocumentType) -> bo
     if not document_type.is_active:
         return False
     if is_own_student(user, student):
-        return document_type.for_students or document_type.for_graduates
+        # A graduate (往届) asks for the types open to graduates; everyone else for the
+        # types open to students.
+        return document_type.for_graduates if is_graduate(student) else document_type.for_students
     return document_type.for_staff and is_issuer_for(user, student)
 
 
@@ -42,6 +45,16 @@ def can_revoke(user: User, document: IssuedDocument) -> bool:
 
 def is_issuing_staff(user: User) -> bool:
     return user.is_authenticated and any(user.has_role(r) for r in ISSUING_ROLES)
+
+
+def can_issue_batch(user: User) -> bool:
+    """Batches for a class or cohort: the registrar, or a college admin for their college."""
+    return is_issuing_staff(user)
+
+
+def can_reissue(user: User, document: IssuedDocument) -> bool:
+    """Re-issue (a fresh copy with today's data, the old one superseded): the registrar."""
+    return can_revoke(user, document)
 
 
 def can_edit_types(user: User) -> bool:

@@ -47,6 +47,23 @@ def _enrolled(ctx: Context) -> str | None:
     )
 
 
+GRADUATE_STATUSES = (StudentStatus.GRADUATED, StudentStatus.COMPLETED, StudentStatus.NON_COMPLETION)
+
+
+def is_graduate(student: Student) -> bool:
+    """毕业、结业 or 肄业: left with a certificate; may request the types open to graduates."""
+    return student.status in GRADUATE_STATUSES
+
+
+def _enrolled_or_graduated(ctx: Context) -> str | None:
+    if ctx.student.registry_status == RegistryStatus.ENROLLED or is_graduate(ctx.student):
+        return None
+    return (
+        f"{ctx.who}当前既不具有学籍，也不是毕业（结业、肄业）生"
+        f"（在校状态：{ctx.student.get_status_display()}），不能开具{ctx.document_type.name}。"
+    )
+
+
 def _in_school(ctx: Context) -> str | None:
     if ctx.student.status == StudentStatus.IN_SCHOOL:
         return None
@@ -69,12 +86,27 @@ def _registered_this_term(ctx: Context) -> str | None:
     )
 
 
+def _has_transcript(ctx: Context) -> str | None:
+    from xueji.certificates.transcript import has_provider, transcript_for
+
+    if not has_provider():
+        return (
+            f"成绩数据尚未接入本系统（待教务成绩模块上线），暂不能开具{ctx.document_type.name}。"
+            "请联系教务部门。"
+        )
+    if transcript_for(ctx.student) is None:
+        return f"{ctx.who}还没有成绩记录，不能开具{ctx.document_type.name}。"
+    return None
+
+
 RULES: dict[str, Rule] = {
     rule.code: rule
     for rule in (
         Rule("enrolled", "具有学籍", _enrolled),
+        Rule("enrolled_or_graduated", "具有学籍，或已毕业、结业、肄业", _enrolled_or_graduated),
         Rule("in_school", "在校状态为“在校”", _in_school),
         Rule("registered_this_term", "本学期已注册", _registered_this_term),
+        Rule("has_transcript", "有成绩记录（成绩数据已接入）", _has_transcript),
     )
 }
 

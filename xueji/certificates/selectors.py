@@ -8,7 +8,13 @@ from django.db.models import QuerySet
 
 from xueji.accounts.models import User
 from xueji.certificates import permissions
-from xueji.certificates.models import DocumentType, IssuedDocument
+from xueji.certificates.models import (
+    DocumentBatch,
+    DocumentRequest,
+    DocumentType,
+    IssuedDocument,
+    RequestStatus,
+)
 from xueji.certificates.rules import Context, RuleFailure, check_eligibility
 from xueji.core.exceptions import NotFound
 from xueji.org.models import Term
@@ -23,7 +29,7 @@ def current_term() -> Term | None:
 
 
 def documents_of(student: Student) -> QuerySet[IssuedDocument]:
-    return IssuedDocument.objects.filter(student=student).select_related("document_type")
+    return IssuedDocument.objects.filter(student=student).select_related("document_type", "student")
 
 
 def document_list_visible_to(user: User, *, query: str = "") -> QuerySet[IssuedDocument]:
@@ -57,8 +63,13 @@ def document_by_code(code: str) -> IssuedDocument | None:
 
 
 def issued_this_term(student: Student, document_type: DocumentType, term: Term | None) -> int:
+    """Documents counted against the free quota: not batch copies, not re-issues."""
     return IssuedDocument.objects.filter(
-        student=student, document_type=document_type, term=term
+        student=student,
+        document_type=document_type,
+        term=term,
+        batch__isnull=True,
+        supersedes__isnull=True,
     ).count()
 
 
@@ -69,6 +80,11 @@ class TypeOption:
     document_type: DocumentType
     failures: list[RuleFailure]
     used: int
+    pending: bool = False  # an approval type with a request waiting
+
+    @property
+    def needs_approval(self) -> bool:
+        return not self.document_type.auto_issue
 
     @property
     def remaining(self) -> int:
@@ -77,9 +93,9 @@ class TypeOption:
     @property
     def reasons(self) -> list[str]:
         messages = [failure.message for failure in self.failures]
-        if not self.document_type.auto_issue:
-            messages.append("该证明需经人工审核，暂不支持在线自助开具，请联系学籍管理部门。")
-        if not self.remaining:
+        if self.pending:
+            messages.append("已有一份申请正在审核中，请等待处理或先撤回。")
+        if not self.remaining and not self.needs_approval:
             messages.append(quota_message(self.document_type))
         return messages
 
@@ -108,6 +124,39 @@ def type_options_for(user: User, student: Student) -> list[TypeOption]:
                 document_type,
                 check_eligibility(ctx),
                 issued_this_term(student, document_type, term),
+                pending=not document_type.auto_issue
+                and DocumentRequest.objects.filter(
+                    student=student, document_type=document_type, status=RequestStatus.PENDING
+                ).exists(),
             )
         )
     return options
+
+
+def requests_of(student: Student) -> QuerySet[DocumentRequest]:
+    return DocumentRequest.objects.filter(student=student).select_related(
+        "document_type", "document"
+    )
+
+
+def get_request_for(user: User, pk: int) -> DocumentRequest:
+    """A request its student (or issuing staff in scope) may see; else NotFound."""
+    request = (
+        DocumentRequest.objects.select_related("document_type", "student").filter(pk=pk).first()
+    )
+    if request is None or not (
+        permissions.is_own_student(user, request.student)
+        or permissions.is_issuer_for(user, request.student)
+    ):
+        raise NotFound("未找到该申请，或您无权查看。")
+    return request
+
+
+def batches_visible_to(user: User) -> QuerySet[DocumentBatch]:
+    """Batches the user started; the registrar sees every batch."""
+    rows = DocumentBatch.objects.select_related(
+        "document_type", "school_class", "cohort", "college", "major", "job", "requested_by"
+    )
+    if permissions.can_edit_types(user):  # the registrar
+        return rows
+    return rows.filter(requested_by=user)

@@ -3,8 +3,11 @@ issued PDF's SHA-256 goes into the audit chain with the serial."""
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,15 +20,18 @@ from django.db.models import F
 from django.http import FileResponse
 from django.template import TemplateSyntaxError
 from django.utils import timezone, translation
+from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 
 from xueji.audit.services import audit_record
 from xueji.certificates import permissions, selectors
 from xueji.certificates.models import DocumentStatus, DocumentType, IssuedDocument, SerialCounter
 from xueji.certificates.pdf import render_pdf, require_glyphs
+from xueji.certificates.produce import produce_pdf
 from xueji.certificates.qr import qr_svg
 from xueji.certificates.rules import RULES, Context, check_eligibility
 from xueji.certificates.templating import check_template, render_template, sample_context
+from xueji.certificates.transcript import transcript_for
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
 from xueji.org.models import CodeItem, CodeTable
@@ -77,10 +83,74 @@ def school_name() -> str:
     return (school.name if school else "") or settings.SCHOOL_NAME
 
 
+def _photo_data_url(student: Student) -> str:
+    """The record's photo as a data: URL (the only images a template may load), or ""."""
+    if not student.photo:
+        return ""
+    try:
+        with student.photo.open("rb") as handle:
+            content = handle.read()
+    except FileNotFoundError:
+        return ""
+    kind = "png" if content.startswith(b"\x89PNG") else "jpeg"
+    return f"data:image/{kind};base64,{base64.b64encode(content).decode()}"
+
+
+def _history(student: Student) -> list[dict[str, str]]:
+    return [
+        {
+            "date": chinese_date(entry.effective_date),
+            "action": str(entry.get_action_display()),
+            "note": entry.note,
+        }
+        for entry in student.ledger.order_by("effective_date", "pk")
+    ]
+
+
+def _lazy(compute: Callable[[], Any]) -> Callable[[], Any]:
+    """A value the template engine computes only if the template prints it, and only once."""
+    return functools.cache(compute)
+
+
+def record_context(student: Student) -> dict[str, Any]:
+    """The 学籍表's variables (and the transcript's), each computed only when printed."""
+
+    def transcript():
+        return transcript_for(student)
+
+    transcript_once = _lazy(transcript)
+    return {
+        "birth_date": _lazy(lambda: chinese_date(student.birth_date)),
+        "ethnicity": _lazy(lambda: code_name(CodeTable.ETHNICITY, student.ethnicity)),
+        "political_status": _lazy(
+            lambda: code_name(CodeTable.POLITICAL_STATUS, student.political_status)
+        ),
+        "id_type": _lazy(lambda: code_name(CodeTable.ID_TYPE, student.id_type)),
+        "id_number": student.id_number,
+        "native_region": _lazy(
+            lambda: code_name(CodeTable.REGION, student.native_region) or student.native_region
+        ),
+        "candidate_number": student.candidate_number,
+        "class_name": student.school_class.name if student.school_class_id else "",
+        "study_form": _lazy(lambda: code_name(CodeTable.STUDY_FORM, student.study_form)),
+        "enrollment_date": _lazy(lambda: chinese_date(student.enrollment_date)),
+        "expected_graduation": _lazy(lambda: chinese_date(student.expected_graduation_date)),
+        "registry_status": _lazy(lambda: str(student.get_registry_status_display())),
+        "photo": _lazy(lambda: _photo_data_url(student)),
+        "history": _lazy(lambda: _history(student)),
+        "terms": _lazy(lambda: transcript_once().terms if transcript_once() else ()),
+        "credits_total": _lazy(
+            lambda: f"{transcript_once().credits_total.normalize():f}" if transcript_once() else ""
+        ),
+        "gpa": _lazy(lambda: transcript_once().gpa if transcript_once() else ""),
+    }
+
+
 def template_context(student: Student, *, issued: date, serial: str, code: str) -> dict[str, Any]:
     """The variables a document template sees (listed in `xueji.certificates.builtin`)."""
     url = verify_url(code)
     return {
+        **record_context(student),
         "school": school_name(),
         "name": student.name,
         "gender": code_name(CodeTable.GENDER, student.gender) or student.gender,
@@ -133,6 +203,7 @@ def template_context_en(
     with translation.override("en"):
         status = str(student.get_status_display())
     return {
+        **record_context(student),
         "school": school_name_en(),
         "name": name,
         "gender": _english_code_name(CodeTable.GENDER, student.gender) or student.gender,
@@ -232,9 +303,7 @@ def document_request(
     if failures:
         raise DomainError(failures[0].message, code=f"rule_{failures[0].code}")
 
-    now = timezone.now()
-    today = timezone.localdate(now)
-    stored: str | None = None
+    stored: list[str] = []
     try:
         with transaction.atomic():
             # Lock the student's row: two requests at once cannot both pass the quota check.
@@ -243,48 +312,110 @@ def document_request(
                 document_type.free_per_term
             ):
                 raise DomainError(selectors.quota_message(document_type), code="quota")
-            serial = _next_serial(document_type, today.year)
-            code = _new_code()
-            make_context = template_context_en if language == "en" else template_context
-            context = make_context(student, issued=today, serial=serial, code=code)
-            require_glyphs(_variable_text(context), field="name")
-            content = render_pdf(render_document_html(document_type, context, language))
-            digest = hashlib.sha256(content).hexdigest()
-            document = IssuedDocument(
-                document_type=document_type,
-                student=student,
-                term=term,
-                serial=serial,
-                verification_code=code,
-                language=language,
-                requested_by=user,
-                issued_at=now,
-                sha256=digest,
-            )
-            stored = default_storage.save(
-                document.pdf.field.generate_filename(document, f"{serial}.pdf"),
-                ContentFile(content),
-            )
-            document.pdf.name = stored
-            document.save()
-            audit_record(
-                actor=actor,
-                action="certificate.issue",
-                target=document,
-                summary=f"{student.student_number} 开具{document_type.name}（{serial}）",
-                after={
-                    "serial": serial,
-                    "type": document_type.code,
-                    "student": student.student_number,
-                    "sha256": digest,
-                    "language": language,
-                },
-            )
+            document = _issue(actor, document_type, student, term, language, stored=stored)
     except BaseException:
-        if stored is not None:
-            default_storage.delete(stored)
+        _remove_files(stored)
         raise
     return document
+
+
+def document_content(
+    document_type: DocumentType,
+    student: Student,
+    language: str,
+    *,
+    issued: date,
+    serial: str,
+    code: str,
+) -> str:
+    """The filled-in HTML of one document, after checking that every character of the variable
+    text has a glyph (GlyphMissing names the one that has none)."""
+    make_context = template_context_en if language == "en" else template_context
+    context = make_context(student, issued=issued, serial=serial, code=code)
+    html = render_document_html(document_type, context, language)
+    # Everything printed: names, code names, history notes and the template's own text.
+    require_glyphs([strip_tags(html)], field="name")
+    return html
+
+
+def _remove_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def _store(
+    actor: Actor,
+    document: IssuedDocument,
+    content: bytes,
+    stored: list[str],
+    summary: str,
+) -> IssuedDocument:
+    """Save the PDF and the row, and the audit event with the PDF's SHA-256. Inside the
+    caller's transaction; the file's name is appended to `stored` so the caller can remove it
+    if the transaction fails."""
+    document.sha256 = hashlib.sha256(content).hexdigest()
+    name = default_storage.save(
+        document.pdf.field.generate_filename(document, f"{document.serial}.pdf"),
+        ContentFile(content),
+    )
+    stored.append(name)
+    document.pdf.name = name
+    document.save()
+    audit_record(
+        actor=actor,
+        action="certificate.issue",
+        target=document,
+        summary=summary,
+        after={
+            "serial": document.serial,
+            "type": document.document_type.code,
+            "student": document.student.student_number,
+            "sha256": document.sha256,
+            "language": document.language,
+            **({"batch": document.batch_id} if document.batch_id else {}),
+            **({"supersedes": document.supersedes.serial} if document.supersedes else {}),
+        },
+    )
+    return document
+
+
+def _issue(
+    actor: Actor,
+    document_type: DocumentType,
+    student: Student,
+    term,
+    language: str,
+    *,
+    stored: list[str],
+    supersedes: IssuedDocument | None = None,
+) -> IssuedDocument:
+    """Number, render, store and audit one document now. Inside the caller's transaction."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    serial = _next_serial(document_type, today.year)
+    code = _new_code()
+    html = document_content(
+        document_type, student, language, issued=today, serial=serial, code=code
+    )
+    document = IssuedDocument(
+        document_type=document_type,
+        student=student,
+        term=term,
+        serial=serial,
+        verification_code=code,
+        language=language,
+        requested_by=actor.user,
+        issued_at=now,
+        supersedes=supersedes,
+    )
+    what = "重新开具" if supersedes else "开具"
+    return _store(
+        actor,
+        document,
+        produce_pdf(html, f"{document_type.name} {serial}"),
+        stored,
+        f"{student.student_number} {what}{document_type.name}（{serial}）",
+    )
 
 
 def document_open(*, actor: Actor, document: IssuedDocument) -> FileResponse:
@@ -499,3 +630,74 @@ def document_type_preview(actor: Actor, template_html: str, language: str = "zh"
     context = sample_context(language)
     require_glyphs(_variable_text(context), field=field)
     return render_pdf(render_template(source, context))
+
+
+# --- Approved requests and re-issue -----------------------------------------------------------
+
+
+def issue_for_request(actor: Actor, request) -> IssuedDocument:
+    """Issue the document of an approved `DocumentRequest`, inside the approval's transaction
+    (an error refuses the approval and leaves no file behind)."""
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            return _issue(
+                actor,
+                request.document_type,
+                request.student,
+                selectors.current_term(),
+                request.language,
+                stored=stored,
+            )
+    except BaseException:
+        _remove_files(stored)
+        raise
+
+
+def document_reissue(actor: Actor, document: IssuedDocument, reason: str) -> IssuedDocument:
+    """Issue a fresh copy of a valid document with today's data (after a correction, say): a
+    new serial and code; the old one becomes SUPERSEDED and its verification page says so.
+    The registrar only; the reason is recorded. Not counted against the free quota."""
+    user = actor.require_user()
+    if not permissions.can_reissue(user, document):
+        raise PermissionDenied("只有学籍管理部门可以重新开具证明。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": ["请填写重新开具的原因。"]})
+    if len(reason) > 400:
+        raise ValidationFailed({"reason": ["原因不能超过 400 字。"]})
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            old = (
+                IssuedDocument.objects.select_for_update()
+                .select_related("document_type", "student")
+                .get(pk=document.pk)
+            )
+            if old.status != DocumentStatus.VALID:
+                raise DomainError(
+                    f"证明 {old.serial} 当前为“{old.get_status_display()}”，不能重新开具。"
+                )
+            new = _issue(
+                actor,
+                old.document_type,
+                old.student,
+                selectors.current_term(),
+                old.language,
+                stored=stored,
+                supersedes=old,
+            )
+            old.status = DocumentStatus.SUPERSEDED
+            old.save(update_fields=["status"])
+            audit_record(
+                actor=actor,
+                action="certificate.supersede",
+                target=old,
+                summary=f"{old.serial} 被 {new.serial} 取代：{reason}",
+                before={"status": DocumentStatus.VALID},
+                after={"status": DocumentStatus.SUPERSEDED, "by": new.serial, "reason": reason},
+            )
+    except BaseException:
+        _remove_files(stored)
+        raise
+    return new

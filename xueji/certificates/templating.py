@@ -23,6 +23,7 @@ from xueji.certificates.builtin import TEMPLATE_VARIABLES
 from xueji.certificates.pdf import GlyphMissing, missing_glyphs
 from xueji.certificates.qr import qr_svg
 from xueji.certificates.sample import SampleData
+from xueji.certificates.transcript import SAMPLE_TRANSCRIPT
 from xueji.core.exceptions import ValidationFailed
 
 ENGINE = Engine(debug=False, loaders=[], autoescape=True)
@@ -115,6 +116,28 @@ SAMPLE_EN: dict[str, str] = {
 }
 
 
+# The 学籍表's and the transcript's variables for the preview (fictitious).
+SAMPLE_RECORD: dict[str, Any] = {
+    "birth_date": "2006年3月15日",
+    "ethnicity": "汉族",
+    "political_status": "共青团员",
+    "id_type": "居民身份证",
+    "id_number": "110101200603150000",
+    "native_region": "北京市东城区",
+    "candidate_number": "24110101150001",
+    "class_name": "计科2401",
+    "study_form": "普通全日制",
+    "enrollment_date": "2024年9月1日",
+    "expected_graduation": "2028年6月30日",
+    "registry_status": "在籍",
+    "photo": "",
+    "history": [{"date": "2024年9月1日", "action": "新生建档", "note": "2024级新生入学"}],
+    "terms": SAMPLE_TRANSCRIPT.terms,
+    "credits_total": f"{SAMPLE_TRANSCRIPT.credits_total.normalize():f}",
+    "gpa": SAMPLE_TRANSCRIPT.gpa,
+}
+
+
 def sample_context(language: str = "zh") -> dict[str, Any]:
     """The template variables for the preview's sample student (nothing is looked up)."""
     if language == "en":
@@ -136,4 +159,5 @@ def sample_context(language: str = "zh") -> dict[str, Any]:
             "verify_url": SAMPLE.verify_url,
         }
     values["qr"] = mark_safe(qr_svg(values["verify_url"]))  # noqa: S308 (segno's SVG)
+    values.update(SAMPLE_RECORD)
     return values

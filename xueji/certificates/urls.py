@@ -19,5 +19,16 @@ urlpatterns = [
     path(
         "certificates/<int:pk>/revoke/", views.DocumentRevokeView.as_view(), name="document-revoke"
     ),
+    path(
+        "certificates/<int:pk>/reissue/",
+        views.DocumentReissueView.as_view(),
+        name="document-reissue",
+    ),
+    path(
+        "certificates/requests/<int:pk>/withdraw/",
+        views.RequestWithdrawView.as_view(),
+        name="document-request-withdraw",
+    ),
+    path("certificates/batches/", views.BatchView.as_view(), name="document-batch"),
     path("verify/<str:code>/", views.VerifyView.as_view(), name="document-verify"),
 ]

@@ -4,7 +4,6 @@ page `/verify/<code>/` (no login, rate-limited per IP)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -13,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from xueji.accounts.models import Role
-from xueji.certificates import permissions, selectors, services
+from xueji.certificates import approvals, batches, permissions, selectors, services
 from xueji.certificates.builtin import TEMPLATE_VARIABLES
 from xueji.certificates.models import DocumentStatus, DocumentType
+from xueji.certificates.ratelimit import MAX_UPLOAD, VERIFY_WINDOW, verify_over_limit
 from xueji.certificates.rules import RULES
 from xueji.core.context import Actor, client_ip
 from xueji.core.exceptions import DomainError, ValidationFailed
@@ -23,10 +23,6 @@ from xueji.students import selectors as student_selectors
 from xueji.students.views import PageView
 
 PAGE_SIZE = 30
-# Public verification: at most VERIFY_LIMIT requests per IP in VERIFY_WINDOW seconds.
-VERIFY_LIMIT = 30
-VERIFY_WINDOW = 600
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 class MyDocumentsView(PageView):
@@ -40,6 +36,8 @@ class MyDocumentsView(PageView):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         student = student_selectors.student_for_user(request.user)  # type: ignore[arg-type]
+        if "purpose" in request.POST:  # a type that needs approval: a request, not a document
+            return self._submit(request, student)
         try:
             document = services.document_request(
                 Actor.from_request(request),
@@ -57,13 +55,54 @@ class MyDocumentsView(PageView):
         )
         return redirect("my-documents")
 
+    def _submit(self, request: HttpRequest, student) -> HttpResponse:
+        try:
+            submitted = approvals.document_request_submit(
+                Actor.from_request(request),
+                student,
+                request.POST.get("type", "")[:20],
+                request.POST.get("language", "zh")[:10],
+                request.POST.get("purpose", ""),
+            )
+        except ValidationFailed as exc:
+            for problems in exc.errors.values():
+                for problem in problems:
+                    messages.error(request, problem)
+            return self._render(request, student, status=400)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return self._render(request, student, status=400)
+        messages.success(
+            request,
+            _("已提交%(name)s申请，学籍管理部门审核通过后即可下载。")
+            % {"name": submitted.document_type.display_name},
+        )
+        return redirect("my-documents")
+
     def _render(self, request: HttpRequest, student, status: int = 200) -> HttpResponse:
         context = {
             "student": student,
             "documents": selectors.documents_of(student),
+            "requests": selectors.requests_of(student),
             "options": selectors.type_options_for(request.user, student),  # type: ignore[arg-type]
         }
         return render(request, self.template_name, context, status=status)
+
+
+class RequestWithdrawView(PageView):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document_request = selectors.get_request_for(request.user, pk)  # type: ignore[arg-type]
+        try:
+            approvals.document_request_withdraw(
+                Actor.from_request(request), document_request, request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            if exc.code == "permission_denied":
+                raise
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("申请已撤回。"))
+        return redirect("my-documents")
 
 
 class DocumentDownloadView(PageView):
@@ -109,15 +148,83 @@ class DocumentRevokeView(PageView):
         return redirect("document-list")
 
 
-def _over_limit(ip: str) -> bool:
-    key = f"certificates:verify:{ip}"
-    cache.add(key, 0, VERIFY_WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, VERIFY_WINDOW)
-        count = 1
-    return count > VERIFY_LIMIT
+class DocumentReissueView(PageView):
+    """The registrar issues a fresh copy; the old document becomes superseded."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not request.user.has_role(Role.REGISTRAR):  # type: ignore[union-attr]
+            raise HttpForbidden(_("只有学籍管理部门可以重新开具证明。"))
+        document = selectors.get_document_for(request.user, pk)  # type: ignore[arg-type]
+        try:
+            new = services.document_reissue(
+                Actor.from_request(request), document, request.POST.get("reason", "")
+            )
+        except ValidationFailed as exc:
+            messages.error(request, next(iter(exc.errors.values()))[0])
+        except DomainError as exc:
+            if exc.code == "permission_denied":
+                raise
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("已重新开具，新编号 %(new)s；原证明 %(old)s 已标记为被取代。")
+                % {"new": new.serial, "old": document.serial},
+            )
+        return redirect("document-list")
+
+
+class BatchView(PageView):
+    """批量开具: one type for a class or a cohort, as a background job; the batches so far."""
+
+    template_name = "certificates/batch.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        self._require(request)
+        return self._render(request, {}, {})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        self._require(request)
+        values = {
+            key: request.POST.get(key, "")[:40]
+            for key in ("type", "language", "output", "school_class", "cohort", "college", "major")
+        }
+        try:
+            batch = batches.document_batch_start(
+                Actor.from_request(request),
+                type_code=values["type"],
+                language=values["language"] or "zh",
+                output=values["output"],
+                **batches.batch_scope_from_ids(
+                    school_class=values["school_class"],
+                    cohort=values["cohort"],
+                    college=values["college"],
+                    major=values["major"],
+                ),
+            )
+        except ValidationFailed as exc:
+            return self._render(request, values, exc.errors, status=400)
+        except DomainError as exc:
+            if exc.code == "permission_denied":
+                raise
+            return self._render(request, values, {"": [exc.message]}, status=400)
+        messages.success(request, _("已开始批量开具，完成后可在此下载结果文件。"))
+        return redirect("job-detail", pk=batch.job_id)
+
+    @staticmethod
+    def _require(request: HttpRequest) -> None:
+        if not permissions.can_issue_batch(request.user):  # type: ignore[arg-type]
+            raise HttpForbidden(_("只有学籍管理部门和学院管理员可以批量开具证明。"))
+
+    def _render(self, request, values, errors, status: int = 200) -> HttpResponse:
+        context = {
+            "values": values,
+            "errors": errors,
+            "form_errors": errors.get("", []),
+            "choices": batches.batch_choices(request.user),
+            "batches": selectors.batches_visible_to(request.user)[:20],  # type: ignore[arg-type]
+        }
+        return render(request, self.template_name, context, status=status)
 
 
 class VerifyView(View):
@@ -126,7 +233,7 @@ class VerifyView(View):
     template_name = "certificates/verify.html"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
-        if _over_limit(client_ip(request)):
+        if verify_over_limit(client_ip(request)):
             response = render(
                 request,
                 "certificates/verify_limited.html",

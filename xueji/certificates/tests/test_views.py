@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from xueji.audit.models import AuditEvent
 from xueji.certificates.models import DocumentStatus, IssuedDocument
+from xueji.certificates.ratelimit import VERIFY_LIMIT
 from xueji.certificates.services import document_request
 from xueji.certificates.tests.conftest import pdf_text
-from xueji.certificates.views import VERIFY_LIMIT
 from xueji.conftest import Cast
 from xueji.students.models import StudentStatus
 
