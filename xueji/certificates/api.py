@@ -11,7 +11,6 @@ endpoint needs no login and shares the verification page's per-IP limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,7 +37,6 @@ from xueji.certificates import approvals, batches, permissions, selectors, servi
 from xueji.certificates.models import (
     DocumentBatch,
     DocumentRequest,
-    DocumentType,
     IssuedDocument,
 )
 from xueji.certificates.ratelimit import VERIFY_WINDOW, verify_over_limit
@@ -64,8 +62,7 @@ from xueji.core.api import ErrorSerializer, error_responses
 from xueji.core.context import Actor, client_ip
 from xueji.core.exceptions import NotFound, PermissionDenied
 from xueji.students.models import Student
-from xueji.students.selectors import get_student_for, scope_filter, student_for_user
-from xueji.workflow.models import Flow
+from xueji.students.selectors import get_student_for, student_for_user
 
 TAGS = ["certificates"]
 
@@ -87,56 +84,10 @@ def _student_for(user: User, student_number: str) -> Student:
     return student_for_user(user)
 
 
-def _types_visible_to(user: User) -> list[DocumentType]:
-    """Active types: all for the registrar; those staff may issue for a college admin; those a
-    student may request for themself (a graduate: the types open to graduates). Anyone else:
-    PermissionDenied."""
-    staff = permissions.is_issuing_staff(user)
-    if not (staff or user.has_role(Role.STUDENT)):
-        raise PermissionDenied("只有学生、学籍管理部门和学院管理员可以查看证明类型。")
-    active = list(DocumentType.objects.filter(is_active=True))
-    if user.has_role(Role.REGISTRAR):
-        return active
-    own = student_for_user(user) if user.has_role(Role.STUDENT) else None
-    return [
-        document_type
-        for document_type in active
-        if (staff and document_type.for_staff)
-        or (own is not None and permissions.can_request(user, own, document_type))
-    ]
-
-
-def _requests_visible_to(user: User) -> QuerySet[DocumentRequest]:
-    """Staff: the requests of students in their issuing scope; a student: their own. Anyone
-    else: PermissionDenied. Newest first."""
-    # A selector in the making (`selectors.request_list_visible_to`): kept here until it lands.
-    if permissions.is_issuing_staff(user):
-        students = Student.objects.filter(scope_filter(user, permissions.ISSUING_ROLES))
-        return DocumentRequest.objects.filter(student__in=students).select_related(
-            "document_type", "student"
-        )
-    if user.has_role(Role.STUDENT):
-        return selectors.requests_of(student_for_user(user)).select_related("student")
-    raise PermissionDenied("只有学生本人、学籍管理部门和学院管理员可以查看证明申请。")
-
-
-def _flows_of(requests: Iterable[DocumentRequest]) -> dict[int, int]:
-    """Request id -> approval flow id, for a page of requests in one query."""
-    ids = [request.pk for request in requests]
-    rows = Flow.objects.filter(kind=approvals.FLOW_KIND, subject_id__in=ids)
-    return dict(rows.values_list("subject_id", "pk"))
-
-
 def _request_body(request: DocumentRequest) -> dict[str, Any]:
-    return CertificateRequestSerializer(request, context={"flows": _flows_of([request])}).data
-
-
-def _batch_for(user: User, pk: int) -> DocumentBatch:
-    """A batch the user started (the registrar: any batch); else NotFound."""
-    batch = selectors.batches_visible_to(user).filter(pk=pk).first()
-    if batch is None:
-        raise NotFound("未找到该批次，或您无权查看。")
-    return batch
+    return CertificateRequestSerializer(
+        request, context={"flows": selectors.request_flow_ids([request])}
+    ).data
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -154,7 +105,7 @@ class DocumentTypeListApi(APIView):
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
-        types = _types_visible_to(_user(request))
+        types = selectors.types_visible_to(_user(request))
         return Response(DocumentTypeSerializer(types, many=True).data)
 
 
@@ -381,14 +332,14 @@ class RequestListApi(generics.ListAPIView):
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None  # the API always paginates
         body = CertificateRequestSerializer(
-            page, many=True, context={"flows": _flows_of(page)}
+            page, many=True, context={"flows": selectors.request_flow_ids(page)}
         ).data
         return self.get_paginated_response(body)
 
     def get_queryset(self) -> QuerySet[DocumentRequest]:
         form = CertificateRequestFilterSerializer(data=self.request.query_params.dict())
         form.is_valid(raise_exception=True)
-        rows = _requests_visible_to(_user(self.request))
+        rows = selectors.request_list_visible_to(_user(self.request))
         if form.validated_data.get("student"):
             rows = rows.filter(student__student_number=form.validated_data["student"])
         if form.validated_data.get("status"):
@@ -528,7 +479,7 @@ class BatchListApi(generics.ListAPIView):
             output=data["output"],
             **batches.batch_scope_from_ids(**ids),
         )
-        body = CertificateBatchSerializer(_batch_for(user, batch.pk)).data
+        body = CertificateBatchSerializer(selectors.get_batch_for(user, batch.pk)).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
@@ -542,7 +493,9 @@ class BatchDetailApi(APIView):
         tags=TAGS,
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(CertificateBatchSerializer(_batch_for(_user(request), pk)).data)
+        return Response(
+            CertificateBatchSerializer(selectors.get_batch_for(_user(request), pk)).data
+        )
 
 
 class VerifyThrottle(BaseThrottle):

@@ -19,7 +19,7 @@ from xueji.students.models import Student
 from xueji.workflow.models import Flow, FlowStep, FlowVerb, StepKind
 from xueji.workflow.services import StepSpec, flow_start, flow_withdraw
 
-FLOW_KIND = "certificate"
+FLOW_KIND = selectors.FLOW_KIND
 MAX_PURPOSE = 200
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from xueji.accounts.models import User
+from xueji.accounts.models import Role, User
 from xueji.certificates import permissions
 from xueji.certificates.models import (
     DocumentBatch,
@@ -16,11 +17,15 @@ from xueji.certificates.models import (
     RequestStatus,
 )
 from xueji.certificates.rules import Context, RuleFailure, check_eligibility
-from xueji.core.exceptions import NotFound
+from xueji.core.exceptions import NotFound, PermissionDenied
 from xueji.org.models import Term
 from xueji.org.selectors import term_current
 from xueji.students.models import Student
-from xueji.students.selectors import scope_filter
+from xueji.students.selectors import scope_filter, student_for_user
+from xueji.workflow.models import Flow
+
+# The approval flows of certificate requests (`approvals.FLOW_KIND`; approvals imports this).
+FLOW_KIND = "certificate"
 
 
 def current_term() -> Term | None:
@@ -160,3 +165,50 @@ def batches_visible_to(user: User) -> QuerySet[DocumentBatch]:
     if permissions.can_edit_types(user):  # the registrar
         return rows
     return rows.filter(requested_by=user)
+
+
+def types_visible_to(user: User) -> list[DocumentType]:
+    """Active types: all for the registrar; those staff may issue for a college admin; those a
+    student may request for themself (a graduate: the types open to graduates). Anyone else:
+    PermissionDenied."""
+    staff = permissions.is_issuing_staff(user)
+    if not (staff or user.has_role(Role.STUDENT)):
+        raise PermissionDenied("只有学生、学籍管理部门和学院管理员可以查看证明类型。")
+    active = list(DocumentType.objects.filter(is_active=True))
+    if user.has_role(Role.REGISTRAR):
+        return active
+    own = student_for_user(user) if user.has_role(Role.STUDENT) else None
+    return [
+        document_type
+        for document_type in active
+        if (staff and document_type.for_staff)
+        or (own is not None and permissions.can_request(user, own, document_type))
+    ]
+
+
+def request_list_visible_to(user: User) -> QuerySet[DocumentRequest]:
+    """Staff: the requests of students in their issuing scope; a student: their own. Anyone
+    else: PermissionDenied. Newest first."""
+    if permissions.is_issuing_staff(user):
+        students = Student.objects.filter(scope_filter(user, permissions.ISSUING_ROLES))
+        return DocumentRequest.objects.filter(student__in=students).select_related(
+            "document_type", "student"
+        )
+    if user.has_role(Role.STUDENT):
+        return requests_of(student_for_user(user)).select_related("student")
+    raise PermissionDenied("只有学生本人、学籍管理部门和学院管理员可以查看证明申请。")
+
+
+def request_flow_ids(requests: Iterable[DocumentRequest]) -> dict[int, int]:
+    """Request id -> approval flow id, for a page of requests in one query."""
+    ids = [request.pk for request in requests]
+    rows = Flow.objects.filter(kind=FLOW_KIND, subject_id__in=ids)
+    return dict(rows.values_list("subject_id", "pk"))
+
+
+def get_batch_for(user: User, pk: int) -> DocumentBatch:
+    """A batch the user started (the registrar: any batch); else NotFound."""
+    batch = batches_visible_to(user).filter(pk=pk).first()
+    if batch is None:
+        raise NotFound("未找到该批次，或您无权查看。")
+    return batch
