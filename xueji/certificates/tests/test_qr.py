@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 
 import segno
 from pypdf import PdfReader
 
 from xueji.certificates.pdf import render_pdf
-from xueji.certificates.qr import qr_svg
+from xueji.certificates.qr import MASK, qr_svg
 
 URL = "https://xueji.example.edu.cn/v/K7Q2M9XW"
 
@@ -30,7 +31,7 @@ def test_the_same_url_gives_the_same_svg_and_another_url_another() -> None:
 
 
 def test_the_svg_is_segnos_symbol_for_the_url_with_a_quiet_zone() -> None:
-    symbol = segno.make_qr(URL, error="m")
+    symbol = segno.make_qr(URL, error="m", mask=MASK)
     side = symbol.symbol_size(border=2)[0]
 
     assert not symbol.is_micro
@@ -54,7 +55,7 @@ def test_the_pdf_draws_exactly_the_modules_of_the_urls_symbol() -> None:
 
     content = PdfReader(io.BytesIO(render_pdf(html))).pages[0].get_contents().get_data()
 
-    symbol = segno.make_qr(URL, error="m")
+    symbol = segno.make_qr(URL, error="m", mask=MASK)
     expected = {
         (row, column)
         for row, line in enumerate(symbol.matrix)
@@ -62,3 +63,22 @@ def test_the_pdf_draws_exactly_the_modules_of_the_urls_symbol() -> None:
         if module
     }
     assert modules_drawn(content) == expected
+
+
+def test_a_scanner_reads_the_verify_url_off_a_printed_page(tmp_path) -> None:
+    """What a phone does with the paper: the page rendered at 150 dpi, scanned by zbar."""
+    url = "https://xueji.example.edu.cn/verify/K7Q2M9XWABCD2345/"
+    html = f'<html><body><p>扫码核验</p><div style="width: 24mm">{qr_svg(url)}</div></body></html>'
+    pdf = tmp_path / "page.pdf"
+    pdf.write_bytes(render_pdf(html))
+    subprocess.run(  # noqa: S603 (fixed programs, our own files)
+        ["/usr/bin/pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", pdf, tmp_path / "page"],
+        check=True,
+    )
+    scanned = subprocess.run(  # noqa: S603
+        ["/usr/bin/zbarimg", "-q", "--raw", next(tmp_path.glob("page*.png"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert scanned.stdout.strip() == url
