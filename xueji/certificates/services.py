@@ -289,7 +289,8 @@ def document_request(
         )
     if not document_type.auto_issue:
         raise DomainError(
-            f"{document_type.name}需经人工审核，暂不支持在线自助开具，请联系学籍管理部门。",
+            f"{document_type.name}需经人工审核：请在“我的证明”中填写用途提交申请，"
+            "学籍管理部门审核通过后即可下载。",
             code="needs_approval",
         )
     term = selectors.current_term()
