@@ -107,3 +107,21 @@ def test_the_batch_page_says_what_is_missing_and_starts_nothing(
 def test_a_counsellor_may_not_open_the_batch_page(client: Client, registered: Cast) -> None:
     client.force_login(registered.counsellor)
     assert client.get("/certificates/batches/").status_code == 403
+
+
+def test_the_batch_page_lists_who_was_not_issued_and_why(
+    client: Client, registered: Cast, django_capture_on_commit_callbacks, settings
+) -> None:
+    from xueji.jobs.services import job_run
+
+    settings.RENDER_PROCESSES = 1
+    client.force_login(registered.registrar)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(
+            "/certificates/batches/",
+            {"type": "zxzm", "language": "zh", "output": "pdf", "cohort": registered.cohort.pk},
+        )
+    job_run(DocumentBatch.objects.get().job_id)
+    page = client.get("/certificates/batches/").content.decode()
+    other = registered.other_student
+    assert f"{other.student_number} {other.name}：本学期" in page and "尚未注册" in page
