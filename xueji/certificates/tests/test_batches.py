@@ -26,6 +26,7 @@ from xueji.certificates.models import (
     IssuedDocument,
 )
 from xueji.certificates.services import document_request
+from xueji.certificates.tests import test_signing
 from xueji.certificates.tests.conftest import pdf_text
 from xueji.conftest import Cast, build_cast
 from xueji.core.context import Actor
@@ -234,3 +235,26 @@ def test_a_real_worker_runs_a_batch_to_the_end_on_each_task_backend(
     with job.output_file.open("rb") as handle:
         names = zipfile.ZipFile(io.BytesIO(handle.read())).namelist()
     assert len([n for n in names if n.endswith(".pdf")]) == expected
+
+
+def test_with_a_signing_key_in_the_environment_every_batch_document_is_signed(
+    registered: Cast, django_capture_on_commit_callbacks, settings, monkeypatch, tmp_path
+) -> None:
+    """The render processes are spawned: they read the key from the environment, as a
+    deployment sets it, and sign there; what they return is what is hashed and stored."""
+    school = test_signing.make_cert("示例大学 证明签章")
+    key, cert = test_signing.write_pem(tmp_path, school)
+    monkeypatch.setenv("XUEJI_SIGNING_KEY", str(key))
+    monkeypatch.setenv("XUEJI_SIGNING_CERT", str(cert))
+    test_signing.configure(settings, key=key, cert=cert)
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = start(registered, cohort=registered.cohort)
+    job = run(batch)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    documents = list(IssuedDocument.objects.filter(batch=batch))
+    assert len(documents) == 2
+    for document in documents:
+        content = document.pdf.read()
+        assert hashlib.sha256(content).hexdigest() == document.sha256
+        status = test_signing.validate(content, school.cert)
+        assert status.intact and status.valid and status.trusted
