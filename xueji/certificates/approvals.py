@@ -122,6 +122,10 @@ class CertificateFlowHandler:
         request = DocumentRequest.objects.select_related("document_type", "student").get(
             pk=flow.subject_id
         )
+        if not request.document_type.is_active:
+            raise DomainError(
+                f"{request.document_type.name}已停用，不能开具；请驳回该申请。", code="inactive"
+            )
         reason = _eligibility_error(
             actor.user, request.student, request.document_type, selectors.current_term()
         )

@@ -40,12 +40,12 @@ from xueji.certificates.models import (
     SerialCounter,
 )
 from xueji.certificates.pdf import GlyphMissing
-from xueji.certificates.renderpool import RenderPool
+from xueji.certificates.renderpool import RenderPool, render_processes
 from xueji.certificates.rules import Context, check_eligibility
 from xueji.core.context import Actor
 from xueji.core.exceptions import DomainError, PermissionDenied, ValidationFailed
 from xueji.jobs.models import Job
-from xueji.jobs.progress import Progress
+from xueji.jobs.progress import JobCancelled, Progress
 from xueji.jobs.services import job_create
 from xueji.org.models import Cohort, College, Major, SchoolClass
 from xueji.students.models import Student
@@ -190,6 +190,13 @@ def run_batch(job: Job, progress: Progress) -> dict[str, Any]:
     ).get(pk=job.params["batch"])
     actor = Actor(user=batch.requested_by, via="job")
     document_type = batch.document_type
+    # The type may have changed since the batch was queued.
+    if not (document_type.is_active and document_type.for_staff and document_type.auto_issue):
+        raise DomainError(
+            f"{document_type.name}已停用、不再允许代为开具或改为需审核，本批次未开具。"
+        )
+    if batch.job_id != job.pk:  # a re-run: the batch's page and API follow the new job
+        DocumentBatch.objects.filter(pk=batch.pk).update(job=job)
     students = list(
         batch_students(
             batch.requested_by,
@@ -220,22 +227,29 @@ def run_batch(job: Job, progress: Progress) -> dict[str, Any]:
 
     progress.phase("生成证明", len(eligible))
     issued = 0
-    with RenderPool() as pool:
-        # A pipeline: while the render processes work on one chunk, this process fills in the
-        # next chunk's templates and stores the chunk before it.
-        waiting: tuple[list[IssuedDocument], Iterator[bytes], int] | None = None
-        for chunk in _chunks(eligible, CHUNK):
-            progress.check_cancel()
-            prepared, items = _prepare_chunk(batch, chunk, term, skipped)
-            rendering = (prepared, pool.render(items), len(chunk))
+    try:
+        with RenderPool(min(render_processes(), max(len(eligible), 1))) as pool:
+            # A pipeline: while the render processes work on one chunk, this process fills in the
+            # next chunk's templates and stores the chunk before it.
+            waiting: tuple[list[IssuedDocument], Iterator[bytes], int] | None = None
+            for chunk in _chunks(eligible, CHUNK):
+                progress.check_cancel()
+                prepared, items = _prepare_chunk(batch, chunk, term, skipped)
+                rendering = (prepared, pool.render(items), len(chunk))
+                if waiting is not None:
+                    issued += _store_chunk(actor, batch, *waiting[:2])
+                    progress.advance(waiting[2])
+                waiting = rendering
             if waiting is not None:
                 issued += _store_chunk(actor, batch, *waiting[:2])
                 progress.advance(waiting[2])
-            waiting = rendering
-        if waiting is not None:
-            issued += _store_chunk(actor, batch, *waiting[:2])
-            progress.advance(waiting[2])
 
+    except JobCancelled:
+        # Progress checks for a cancel too; whatever raised it, say what was kept.
+        raise JobCancelled(
+            f"已取消。取消前已开具 {issued} 份，这些证明有效并列在本批次中；"
+            "重新运行会为其余学生开具。"
+        ) from None
     DocumentBatch.objects.filter(pk=batch.pk).update(skipped=len(skipped))
     progress.phase("打包", 0)
     _write_output(job, batch, skipped)
@@ -313,6 +327,12 @@ def _store_chunk(
     return len(prepared)
 
 
+def _entry_name(text: str) -> str:
+    """A name as one path segment of a zip entry: no separators, no leading dots."""
+    cleaned = "".join("_" if ch in "/\\:" or ord(ch) < 32 else ch for ch in text)
+    return cleaned.lstrip(".") or "_"
+
+
 def _skipped_csv(skipped: list[tuple[Student, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -342,8 +362,11 @@ def _write_output(job: Job, batch: DocumentBatch, skipped: list[tuple[Student, s
             with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
                 for document in documents.iterator():
                     klass = document.student.school_class
-                    folder = f"{klass.name}/" if klass else ""
-                    entry = f"{folder}{document.student.student_number}-{document.student.name}.pdf"
+                    folder = f"{_entry_name(klass.name)}/" if klass else ""
+                    entry = (
+                        f"{folder}{document.student.student_number}-"
+                        f"{_entry_name(document.student.name)}.pdf"
+                    )
                     with document.pdf.open("rb") as pdf:
                         archive.writestr(entry, pdf.read())
                 if skipped:

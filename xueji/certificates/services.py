@@ -228,13 +228,28 @@ def languages_of(document_type: DocumentType) -> tuple[str, ...]:
 def render_document_html(
     document_type: DocumentType, context: dict[str, Any], language: str = "zh"
 ) -> str:
+    if language not in document_type.languages:
+        raise DomainError(
+            f"{document_type.name}目前没有该语言的模板（{language}），不能开具。",
+            code="language",
+            field="language",
+        )
     source = document_type.template_html_en if language == "en" else document_type.template_html
+    field = "template_html_en" if language == "en" else "template_html"
     try:
         return render_template(source, context)
     except TemplateSyntaxError as exc:
         raise DomainError(
             f"“{document_type.name}”的模板有语法错误：{exc}。请学籍管理部门修改模板。",
-            field="template_html_en" if language == "en" else "template_html",
+            field=field,
+        ) from exc
+    except DomainError:
+        raise
+    except Exception as exc:  # a template that compiles but cannot fill in (a bad {% url %} …)
+        raise DomainError(
+            f"“{document_type.name}”的模板无法生成文件（{type(exc).__name__}: {exc}）。"
+            "请学籍管理部门修改模板。",
+            field=field,
         ) from exc
 
 
@@ -678,6 +693,20 @@ def document_reissue(actor: Actor, document: IssuedDocument, reason: str) -> Iss
             if old.status != DocumentStatus.VALID:
                 raise DomainError(
                     f"证明 {old.serial} 当前为“{old.get_status_display()}”，不能重新开具。"
+                )
+            # A fresh copy says what is true today: the type's rules must hold today.
+            failures = check_eligibility(
+                Context(
+                    student=old.student,
+                    document_type=old.document_type,
+                    term=selectors.current_term(),
+                    for_self=False,
+                )
+            )
+            if failures:
+                raise DomainError(
+                    f"不能重新开具：{failures[0].message}如该证明已不属实，请撤销。",
+                    code=f"rule_{failures[0].code}",
                 )
             new = _issue(
                 actor,

@@ -94,6 +94,13 @@ def check_template(source: str, *, field: str) -> None:
     missing = missing_glyphs(strip_tags(source))
     if missing:
         raise ValidationFailed({field: [GlyphMissing(missing).message]})
+    # Compiling is not enough: fill it in once with the sample student, as issuing will.
+    try:
+        template.render(TemplateContext(sample_context("en" if field.endswith("_en") else "zh")))
+    except Exception as exc:
+        raise ValidationFailed(
+            {field: [f"模板无法用示例学生生成（{type(exc).__name__}: {exc}），请修改。"]}
+        ) from exc
 
 
 # The fictitious student of the preview, in Chinese and in English. The name has a rare

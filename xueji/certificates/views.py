@@ -249,6 +249,13 @@ class VerifyView(View):
         return self._render(request, code, document, None, "")
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        # Anonymous: refuse an oversized body before Django reads and stores it.
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not declared.isdigit() or int(declared) > MAX_UPLOAD + 64 * 1024:
+            document, _matches = services.document_verify(ip=client_ip(request), code=code)
+            return self._render(
+                request, code, document, None, _("文件过大（超过 20 MB），不是本系统开具的证明。")
+            )
         upload = request.FILES.get("pdf")
         error = ""
         content = None

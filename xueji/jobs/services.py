@@ -80,8 +80,9 @@ def job_run(job_id: int) -> str:
     try:
         progress.check_cancel()
         result = runner_for(job.kind)(job, progress)
-    except JobCancelled:
-        return _finish(job, JobStatus.CANCELLED, error="已取消，未写入任何数据。")
+    except JobCancelled as exc:
+        # A runner that keeps what it finished before the cancel says so in its own words.
+        return _finish(job, JobStatus.CANCELLED, error=str(exc) or "已取消，未写入任何数据。")
     except JobAbandoned:
         return Job.objects.get(pk=job_id).status  # the sweep's verdict stands
     except DomainError as exc:

@@ -23,3 +23,12 @@ def test_the_limit_holds_within_a_window_and_a_new_window_starts_afresh(monkeypa
     assert verify_over_limit("198.51.100.7")
     now[0] += 10  # the next window
     assert not verify_over_limit("198.51.100.7")
+
+
+def test_an_ipv6_client_is_counted_by_its_64_and_ipv4_by_its_address() -> None:
+    assert ratelimit.client_key("2001:db8:1:2:aaaa::1") == ratelimit.client_key(
+        "2001:db8:1:2:bbbb::9"
+    )
+    assert ratelimit.client_key("2001:db8:1:2::1") != ratelimit.client_key("2001:db8:1:3::1")
+    assert ratelimit.client_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert ratelimit.client_key("198.51.100.7") == "198.51.100.7"
