@@ -14,7 +14,7 @@ from xueji.certificates import permissions, selectors
 from xueji.certificates.models import DocumentRequest, DocumentType, RequestStatus
 from xueji.certificates.rules import Context, check_eligibility
 from xueji.core.context import Actor
-from xueji.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationFailed
+from xueji.core.exceptions import DomainError, NotFound, ValidationFailed
 from xueji.students.models import Student
 from xueji.workflow.models import Flow, FlowStep, FlowVerb, StepKind
 from xueji.workflow.services import StepSpec, flow_start, flow_withdraw
@@ -39,23 +39,13 @@ def document_request_submit(
 ) -> DocumentRequest:
     """Ask for a document of a type that needs approval. Checks who may ask, the language, the
     eligibility rules and that no request of the same type is pending; starts the flow."""
-    from xueji.certificates.services import LANGUAGES
+    from xueji.certificates.services import requestable_type
 
     user = actor.require_user()
-    if not (permissions.is_own_student(user, student) or permissions.is_issuer_for(user, student)):
-        raise NotFound("未找到该学生，或您无权查看。")
-    document_type = DocumentType.objects.filter(code=type_code, is_active=True).first()
-    if document_type is None:
-        raise NotFound("没有这种证明类型，或该类型已停用。")
-    if not permissions.can_request(user, student, document_type):
-        raise PermissionDenied(f"您不能为该学生申请{document_type.name}。")
+    document_type = requestable_type(user, student, type_code, language, verb="申请")
     if document_type.auto_issue:
         raise DomainError(
             f"{document_type.name}无需审核，可直接开具。", code="auto_issue", field="type"
-        )
-    if language not in LANGUAGES or language not in document_type.languages:
-        raise ValidationFailed(
-            {"language": [f"暂不支持该语言的{document_type.name}：{language}。"]}
         )
     purpose = (purpose or "").strip()
     if not purpose:

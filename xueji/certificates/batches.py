@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -312,18 +311,12 @@ def _store_chunk(
     files written. Returns how many were issued."""
     from xueji.certificates import services
 
-    stored: list[str] = []
     name = batch.document_type.name
-    try:
-        with transaction.atomic():
-            for document, content in zip(prepared, contents, strict=True):
-                summary = f"{document.student.student_number} 批量开具{name}（{document.serial}）"
-                services._store(actor, document, content, stored, summary)
-            DocumentBatch.objects.filter(pk=batch.pk).update(issued=F("issued") + len(prepared))
-    except BaseException:
-        for stored_name in stored:
-            default_storage.delete(stored_name)
-        raise
+    with services.files_removed_on_error() as stored, transaction.atomic():
+        for document, content in zip(prepared, contents, strict=True):
+            summary = f"{document.student.student_number} 批量开具{name}（{document.serial}）"
+            services._store(actor, document, content, stored, summary)
+        DocumentBatch.objects.filter(pk=batch.pk).update(issued=F("issued") + len(prepared))
     return len(prepared)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from xueji.accounts.models import Role, User
 from xueji.certificates import permissions
@@ -67,15 +67,16 @@ def document_by_code(code: str) -> IssuedDocument | None:
     )
 
 
-def issued_this_term(student: Student, document_type: DocumentType, term: Term | None) -> int:
-    """Documents counted against the free quota: not batch copies, not re-issues."""
+def _counted_for_quota(student: Student, term: Term | None) -> QuerySet[IssuedDocument]:
+    """The student's documents that count against the term's free quota: not batch copies,
+    not re-issues."""
     return IssuedDocument.objects.filter(
-        student=student,
-        document_type=document_type,
-        term=term,
-        batch__isnull=True,
-        supersedes__isnull=True,
-    ).count()
+        student=student, term=term, batch__isnull=True, supersedes__isnull=True
+    )
+
+
+def issued_this_term(student: Student, document_type: DocumentType, term: Term | None) -> int:
+    return _counted_for_quota(student, term).filter(document_type=document_type).count()
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,20 @@ def quota_message(document_type: DocumentType) -> str:
 
 
 def type_options_for(user: User, student: Student) -> list[TypeOption]:
+    """The active types `user` may ask for for `student`, each with its failing rules, the
+    documents counted against this term's quota and whether a request waits (read once)."""
     term = current_term()
+    used = dict(
+        _counted_for_quota(student, term)
+        .values("document_type")
+        .annotate(n=Count("pk"))
+        .values_list("document_type", "n")
+    )
+    pending = set(
+        DocumentRequest.objects.filter(student=student, status=RequestStatus.PENDING).values_list(
+            "document_type", flat=True
+        )
+    )
     options = []
     for document_type in DocumentType.objects.filter(is_active=True):
         if not permissions.can_request(user, student, document_type):
@@ -128,11 +142,8 @@ def type_options_for(user: User, student: Student) -> list[TypeOption]:
             TypeOption(
                 document_type,
                 check_eligibility(ctx),
-                issued_this_term(student, document_type, term),
-                pending=not document_type.auto_issue
-                and DocumentRequest.objects.filter(
-                    student=student, document_type=document_type, status=RequestStatus.PENDING
-                ).exists(),
+                used.get(document_type.pk, 0),
+                pending=document_type.pk in pending,
             )
         )
     return options

@@ -7,7 +7,8 @@ import base64
 import functools
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -221,10 +222,6 @@ def template_context_en(
     }
 
 
-def languages_of(document_type: DocumentType) -> tuple[str, ...]:
-    return document_type.languages
-
-
 def render_document_html(
     document_type: DocumentType, context: dict[str, Any], language: str = "zh"
 ) -> str:
@@ -278,6 +275,39 @@ def _new_code() -> str:
             return code
 
 
+def requestable_type(
+    user, student: Student, type_code: str, language: str, *, verb: str
+) -> DocumentType:
+    """The active type `type_code` if `user` may ask for it for `student` in `language` — the
+    checks an instant issue and a request for approval share. NotFound for a student the user
+    cannot see or an unknown type, PermissionDenied, ValidationFailed on the language."""
+    if not (permissions.is_own_student(user, student) or permissions.is_issuer_for(user, student)):
+        raise NotFound("未找到该学生，或您无权查看。")
+    document_type = DocumentType.objects.filter(code=type_code, is_active=True).first()
+    if document_type is None:
+        raise NotFound("没有这种证明类型，或该类型已停用。")
+    if not permissions.can_request(user, student, document_type):
+        raise PermissionDenied(f"您不能为该学生{verb}{document_type.name}。")
+    if language not in LANGUAGES or language not in document_type.languages:
+        raise ValidationFailed(
+            {"language": [f"暂不支持该语言的{document_type.name}：{language}。"]}
+        )
+    return document_type
+
+
+@contextmanager
+def files_removed_on_error() -> Iterator[list[str]]:
+    """A list to append the names of stored files to; they are deleted again if the block
+    fails (its transaction rolls back, so no row points at them)."""
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
 def document_request(
     actor: Actor, student: Student, type_code: str, language: str = "zh"
 ) -> IssuedDocument:
@@ -291,17 +321,7 @@ def document_request(
     chain, in one transaction; the stored file is removed if anything after it fails.
     """
     user = actor.require_user()
-    if not (permissions.is_own_student(user, student) or permissions.is_issuer_for(user, student)):
-        raise NotFound("未找到该学生，或您无权查看。")
-    document_type = DocumentType.objects.filter(code=type_code, is_active=True).first()
-    if document_type is None:
-        raise NotFound("没有这种证明类型，或该类型已停用。")
-    if not permissions.can_request(user, student, document_type):
-        raise PermissionDenied(f"您不能为该学生开具{document_type.name}。")
-    if language not in LANGUAGES or language not in languages_of(document_type):
-        raise ValidationFailed(
-            {"language": [f"暂不支持该语言的{document_type.name}：{language}。"]}
-        )
+    document_type = requestable_type(user, student, type_code, language, verb="开具")
     if not document_type.auto_issue:
         raise DomainError(
             f"{document_type.name}需经人工审核：请在“我的证明”中填写用途提交申请，"
@@ -319,20 +339,14 @@ def document_request(
     if failures:
         raise DomainError(failures[0].message, code=f"rule_{failures[0].code}")
 
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            # Lock the student's row: two requests at once cannot both pass the quota check.
-            Student.objects.select_for_update().filter(pk=student.pk).first()
-            if selectors.issued_this_term(student, document_type, term) >= (
-                document_type.free_per_term
-            ):
-                raise DomainError(selectors.quota_message(document_type), code="quota")
-            document = _issue(actor, document_type, student, term, language, stored=stored)
-    except BaseException:
-        _remove_files(stored)
-        raise
-    return document
+    with files_removed_on_error() as stored, transaction.atomic():
+        # Lock the student's row: two requests at once cannot both pass the quota check.
+        Student.objects.select_for_update().filter(pk=student.pk).first()
+        if selectors.issued_this_term(student, document_type, term) >= (
+            document_type.free_per_term
+        ):
+            raise DomainError(selectors.quota_message(document_type), code="quota")
+        return _issue(actor, document_type, student, term, language, stored=stored)
 
 
 def document_content(
@@ -352,11 +366,6 @@ def document_content(
     # Everything printed: names, code names, history notes and the template's own text.
     require_glyphs([strip_tags(html)], field="name")
     return html
-
-
-def _remove_files(names: list[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
 
 
 def _store(
@@ -654,20 +663,15 @@ def document_type_preview(actor: Actor, template_html: str, language: str = "zh"
 def issue_for_request(actor: Actor, request) -> IssuedDocument:
     """Issue the document of an approved `DocumentRequest`, inside the approval's transaction
     (an error refuses the approval and leaves no file behind)."""
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            return _issue(
-                actor,
-                request.document_type,
-                request.student,
-                selectors.current_term(),
-                request.language,
-                stored=stored,
-            )
-    except BaseException:
-        _remove_files(stored)
-        raise
+    with files_removed_on_error() as stored, transaction.atomic():
+        return _issue(
+            actor,
+            request.document_type,
+            request.student,
+            selectors.current_term(),
+            request.language,
+            stored=stored,
+        )
 
 
 def document_reissue(actor: Actor, document: IssuedDocument, reason: str) -> IssuedDocument:
@@ -682,52 +686,47 @@ def document_reissue(actor: Actor, document: IssuedDocument, reason: str) -> Iss
         raise ValidationFailed({"reason": ["请填写重新开具的原因。"]})
     if len(reason) > 400:
         raise ValidationFailed({"reason": ["原因不能超过 400 字。"]})
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            old = (
-                IssuedDocument.objects.select_for_update()
-                .select_related("document_type", "student")
-                .get(pk=document.pk)
+    with files_removed_on_error() as stored, transaction.atomic():
+        old = (
+            IssuedDocument.objects.select_for_update()
+            .select_related("document_type", "student")
+            .get(pk=document.pk)
+        )
+        if old.status != DocumentStatus.VALID:
+            raise DomainError(
+                f"证明 {old.serial} 当前为“{old.get_status_display()}”，不能重新开具。"
             )
-            if old.status != DocumentStatus.VALID:
-                raise DomainError(
-                    f"证明 {old.serial} 当前为“{old.get_status_display()}”，不能重新开具。"
-                )
-            # A fresh copy says what is true today: the type's rules must hold today.
-            failures = check_eligibility(
-                Context(
-                    student=old.student,
-                    document_type=old.document_type,
-                    term=selectors.current_term(),
-                    for_self=False,
-                )
+        # A fresh copy says what is true today: the type's rules must hold today.
+        failures = check_eligibility(
+            Context(
+                student=old.student,
+                document_type=old.document_type,
+                term=selectors.current_term(),
+                for_self=False,
             )
-            if failures:
-                raise DomainError(
-                    f"不能重新开具：{failures[0].message}如该证明已不属实，请撤销。",
-                    code=f"rule_{failures[0].code}",
-                )
-            new = _issue(
-                actor,
-                old.document_type,
-                old.student,
-                selectors.current_term(),
-                old.language,
-                stored=stored,
-                supersedes=old,
+        )
+        if failures:
+            raise DomainError(
+                f"不能重新开具：{failures[0].message}如该证明已不属实，请撤销。",
+                code=f"rule_{failures[0].code}",
             )
-            old.status = DocumentStatus.SUPERSEDED
-            old.save(update_fields=["status"])
-            audit_record(
-                actor=actor,
-                action="certificate.supersede",
-                target=old,
-                summary=f"{old.serial} 被 {new.serial} 取代：{reason}",
-                before={"status": DocumentStatus.VALID},
-                after={"status": DocumentStatus.SUPERSEDED, "by": new.serial, "reason": reason},
-            )
-    except BaseException:
-        _remove_files(stored)
-        raise
+        new = _issue(
+            actor,
+            old.document_type,
+            old.student,
+            selectors.current_term(),
+            old.language,
+            stored=stored,
+            supersedes=old,
+        )
+        old.status = DocumentStatus.SUPERSEDED
+        old.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="certificate.supersede",
+            target=old,
+            summary=f"{old.serial} 被 {new.serial} 取代：{reason}",
+            before={"status": DocumentStatus.VALID},
+            after={"status": DocumentStatus.SUPERSEDED, "by": new.serial, "reason": reason},
+        )
     return new
